@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation of one HA pair definition, kept free of boto3 so it can be unit tested.
+
+Every function returns a list of error strings instead of raising: the preflight module reports
+all mistakes of a pair definition at once, so a user fixes the inventory in one pass. Each message
+names the inventory variable (``vmseries_*``) and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+PAIR_NAME_RE = re.compile(r"^[a-z0-9-]{1,32}$")
+SUBNET_ROLES: Tuple[str, ...] = ("mgmt", "ha2", "untrust", "trust")
+# mgmt, HA2, untrust and trust all sit on the active firewall, and either firewall can be active.
+REQUIRED_ENIS = 4
+SUGGESTED_INSTANCE_TYPE = "m5.xlarge"
+# AWS accepts VPC and subnet CIDR blocks between /16 and /28.
+AWS_MIN_PREFIX, AWS_MAX_PREFIX = 16, 28
+HA_GROUP_ID_RANGE = (1, 63)
+HA_PRIORITY_RANGE = (0, 255)
+LICENSES = ("byol", "payg")
+HA2_TRANSPORTS = ("ip", "udp")
+
+
+def parse_network(value: Any, variable: str, example: str) -> Tuple[Optional[IPNetwork], Optional[str]]:
+    """Parse a CIDR strictly (no host bits); return (network, None) or (None, error)."""
+    try:
+        return ipaddress.ip_network(str(value), strict=True), None
+    except ValueError as exc:
+        return None, f"{variable} {value!r} is not a valid CIDR ({exc}); write it like {example}."
+
+
+def _aws_sized(net: IPNetwork, variable: str) -> List[str]:
+    if net.version != 4 or not AWS_MIN_PREFIX <= net.prefixlen <= AWS_MAX_PREFIX:
+        return [
+            f"{variable} {net} must be an IPv4 block between /{AWS_MIN_PREFIX} and /{AWS_MAX_PREFIX} "
+            "(the sizes AWS accepts for VPCs and subnets)."
+        ]
+    return []
+
+
+def validate_pair_name(name: Any) -> List[str]:
+    if not isinstance(name, str) or not PAIR_NAME_RE.match(name):
+        return [
+            f"vmseries_pair_name {name!r} is invalid: use 1-32 characters from a-z, 0-9 and '-' "
+            "(it becomes the vmseries:pair tag and the prefix of every resource name), e.g. 'prod-edge'."
+        ]
+    return []
+
+
+def validate_vpc_cidr(vpc_cidr: Any, vpc_id: Optional[str]) -> Tuple[Optional[IPNetwork], List[str]]:
+    """The created VPC's CIDR; with vmseries_vpc_id the existing VPC's CIDR is used instead."""
+    if vpc_id:
+        return None, []
+    net, err = parse_network(vpc_cidr, "vmseries_vpc_cidr", "10.100.0.0/16")
+    if err:
+        return None, [err]
+    errors = _aws_sized(net, "vmseries_vpc_cidr")
+    return (None if errors else net), errors
+
+
+def validate_subnets(
+    subnet_cidrs: Any, vpc_cidrs: Sequence[IPNetwork], vpc_label: str
+) -> Tuple[Dict[str, IPNetwork], List[str]]:
+    """Check the four subnets: all present, valid, inside the VPC and not overlapping each other.
+
+    ``vpc_cidrs`` is empty when the VPC CIDR itself was invalid (that error is reported already),
+    and may hold several blocks for an existing VPC with secondary CIDRs.
+    """
+    if not isinstance(subnet_cidrs, Mapping):
+        return {}, [f"vmseries_subnet_cidrs must be a dict with the keys {', '.join(SUBNET_ROLES)}."]
+    errors: List[str] = []
+    missing = [r for r in SUBNET_ROLES if not subnet_cidrs.get(r)]
+    extra = sorted(set(subnet_cidrs) - set(SUBNET_ROLES))
+    if missing:
+        errors.append(f"vmseries_subnet_cidrs is missing {', '.join(missing)}: give a CIDR for each of {', '.join(SUBNET_ROLES)}.")
+    if extra:
+        errors.append(f"vmseries_subnet_cidrs has unknown keys {', '.join(extra)}: only {', '.join(SUBNET_ROLES)} are used.")
+    parsed: Dict[str, IPNetwork] = {}
+    for role in SUBNET_ROLES:
+        if not subnet_cidrs.get(role):
+            continue
+        variable = f"vmseries_subnet_cidrs.{role}"
+        net, err = parse_network(subnet_cidrs[role], variable, "10.100.0.0/24")
+        if err:
+            errors.append(err)
+            continue
+        size_errors = _aws_sized(net, variable)
+        if size_errors:
+            errors.extend(size_errors)
+            continue
+        parsed[role] = net
+        if vpc_cidrs and not any(net.version == v.version and net.subnet_of(v) for v in vpc_cidrs):
+            errors.append(
+                f"{variable} {net} is outside {vpc_label} ({', '.join(str(v) for v in vpc_cidrs)}): "
+                "choose a block inside it."
+            )
+    roles = list(parsed)
+    for i, first in enumerate(roles):
+        for second in roles[i + 1:]:
+            if parsed[first].overlaps(parsed[second]):
+                errors.append(
+                    f"vmseries_subnet_cidrs.{first} {parsed[first]} overlaps vmseries_subnet_cidrs.{second} "
+                    f"{parsed[second]}: each of the four subnets needs its own block."
+                )
+    return parsed, errors
+
+
+def validate_operator_cidrs(operator_cidrs: Any, allow_anywhere: bool) -> List[str]:
+    if not operator_cidrs or not isinstance(operator_cidrs, (list, tuple)):
+        return [
+            "vmseries_operator_cidrs is empty: list the CIDRs allowed to reach the firewalls' management "
+            "HTTPS and SSH, e.g. ['203.0.113.0/24']."
+        ]
+    errors: List[str] = []
+    for cidr in operator_cidrs:
+        net, err = parse_network(cidr, "vmseries_operator_cidrs entry", "203.0.113.0/24")
+        if err:
+            errors.append(err)
+        elif net.prefixlen == 0 and not allow_anywhere:
+            errors.append(
+                f"vmseries_operator_cidrs contains {net}, which opens management HTTPS/SSH to the whole "
+                "internet: list your operator networks instead, or set vmseries_allow_mgmt_from_anywhere: true "
+                "if you really mean it."
+            )
+    return errors
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_ha(group_id: Any, priorities: Any) -> List[str]:
+    errors: List[str] = []
+    low, high = HA_GROUP_ID_RANGE
+    if not _is_int(group_id) or not low <= group_id <= high:
+        errors.append(f"vmseries_ha_group_id {group_id!r} is out of range: PAN-OS accepts {low}-{high}.")
+    if not isinstance(priorities, Mapping) or set(priorities) != {"primary", "secondary"}:
+        errors.append("vmseries_ha_priorities must be a dict with exactly the keys primary and secondary, e.g. {primary: 100, secondary: 110}.")
+        return errors
+    low, high = HA_PRIORITY_RANGE
+    valid = True
+    for node in ("primary", "secondary"):
+        value = priorities[node]
+        if not _is_int(value) or not low <= value <= high:
+            errors.append(f"vmseries_ha_priorities.{node} {value!r} is out of range: use an integer {low}-{high} (lower wins).")
+            valid = False
+    if valid:
+        primary, secondary = priorities["primary"], priorities["secondary"]
+        if primary == secondary:
+            errors.append(
+                f"vmseries_ha_priorities.primary and .secondary are both {primary}: they must differ, "
+                "the primary's lower (lower wins the election)."
+            )
+        elif primary > secondary:
+            errors.append(
+                f"vmseries_ha_priorities.primary ({primary}) must be lower than .secondary ({secondary}): the primary "
+                "is launched with the dataplane ENIs and must win the election (lower wins); swap the values."
+            )
+    return errors
+
+
+def validate_choices(license_: Any, transport: Any) -> List[str]:
+    errors: List[str] = []
+    if license_ not in LICENSES:
+        errors.append(f"vmseries_ami_license {license_!r} is invalid: use one of {', '.join(LICENSES)}.")
+    if transport not in HA2_TRANSPORTS:
+        errors.append(
+            f"vmseries_ha2_transport {transport!r} is invalid: use 'ip' (IP protocol 99) or 'udp' (UDP 29281)."
+        )
+    return errors
+
+
+def validate_static(params: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+    """Checks that need no AWS call. Returns parsed values the AWS checks reuse, and errors."""
+    errors: List[str] = []
+    errors += validate_pair_name(params.get("pair_name"))
+    vpc_net, vpc_errors = validate_vpc_cidr(params.get("vpc_cidr"), params.get("vpc_id"))
+    errors += vpc_errors
+    errors += validate_operator_cidrs(params.get("operator_cidrs"), bool(params.get("allow_mgmt_from_anywhere")))
+    errors += validate_ha(params.get("ha_group_id"), params.get("ha_priorities"))
+    errors += validate_choices(params.get("ami_license"), params.get("ha2_transport"))
+    return {"vpc_cidr": vpc_net}, errors
+
+
+def validate_availability_zone(zone: Any, region: str, zones: Sequence[str]) -> List[str]:
+    if zone not in zones:
+        return [
+            f"vmseries_availability_zone {zone!r} does not exist in region {region}: use one of "
+            f"{', '.join(sorted(zones)) or '(none offered)'}."
+        ]
+    return []
+
+
+def validate_instance_type(instance_type: str, max_enis: Optional[int]) -> List[str]:
+    """``max_enis`` is None when the region does not offer the type."""
+    if max_enis is None:
+        return [
+            f"vmseries_instance_type {instance_type!r} is not offered in this region: use a VM-Series "
+            f"supported type with {REQUIRED_ENIS} or more network interfaces, e.g. {SUGGESTED_INSTANCE_TYPE}."
+        ]
+    if max_enis < REQUIRED_ENIS:
+        return [
+            f"vmseries_instance_type {instance_type!r} allows only {max_enis} network interfaces, but the active "
+            f"firewall needs {REQUIRED_ENIS} (mgmt, HA2, untrust, trust) and both firewalls share the type because "
+            f"the passive one receives the dataplane ENIs on failover: use e.g. {SUGGESTED_INSTANCE_TYPE}."
+        ]
+    return []
+
+
+def validate_existing_subnets(
+    wanted: Mapping[str, IPNetwork], existing: Sequence[Mapping[str, Any]], pair_name: str
+) -> List[str]:
+    """With vmseries_vpc_id, a subnet of someone else overlapping ours would be adopted or collide.
+
+    ``existing`` holds ``{"id", "cidr", "pair"}`` (pair = the subnet's vmseries:pair tag or None).
+    """
+    errors: List[str] = []
+    for role, net in wanted.items():
+        for subnet in existing:
+            if subnet.get("pair") == pair_name:
+                continue
+            other = ipaddress.ip_network(subnet["cidr"], strict=False)
+            if net.version == other.version and net.overlaps(other):
+                errors.append(
+                    f"vmseries_subnet_cidrs.{role} {net} overlaps subnet {subnet['id']} ({other}) that already "
+                    "exists in vmseries_vpc_id and does not belong to this pair: choose a free block."
+                )
+    return errors

@@ -1,0 +1,251 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pair_preflight
+short_description: Validate a VM-Series HA pair definition before anything is created
+version_added: 0.1.0
+description:
+  - Checks the whole definition of one VM-Series HA pair and fails with every problem found,
+    each message naming the inventory variable (C(vmseries_<option>)) and the fix.
+  - Local checks are the pair name format, CIDR syntax and sizes, subnets inside the VPC and not
+    overlapping, operator CIDRs (no C(0.0.0.0/0) unless explicitly allowed), HA group id 1-63,
+    device priorities 0-255 with the primary's lower, license and HA2 transport.
+  - AWS checks are the availability zone exists in the region, the instance type allows at least
+    four network interfaces (read from C(DescribeInstanceTypes), so new instance families need no
+    update of this module), and with O(vpc_id) the existing VPC, its CIDR blocks and its subnets.
+  - It changes nothing, so it runs the same in check mode.
+  - Part of the C(vmseries.aws_ha.aws) action group, so a play's
+    C(module_defaults) for that group give it region, endpoint and credentials.
+author:
+  - vmseries.aws_ha maintainers (@vmseries)
+options:
+  pair_name:
+    description: Name of the pair (C(vmseries_pair_name)); 1-32 characters from a-z, 0-9 and C(-).
+    type: str
+    required: true
+  availability_zone:
+    description: The one AZ of both firewalls and all subnets (C(vmseries_availability_zone)).
+    type: str
+    required: true
+  vpc_id:
+    description:
+      - Existing VPC to deploy into (C(vmseries_vpc_id)). Its CIDR blocks replace O(vpc_cidr) for
+        the subnet checks, and its subnets must not overlap ours unless they are tagged with this pair.
+    type: str
+  vpc_cidr:
+    description: CIDR of the VPC created for the pair (C(vmseries_vpc_cidr)); ignored with O(vpc_id).
+    type: str
+    default: 10.100.0.0/16
+  subnet_cidrs:
+    description: CIDRs of the subnets (C(vmseries_subnet_cidrs)), keys C(mgmt), C(ha2), C(untrust), C(trust).
+    type: dict
+    required: true
+  operator_cidrs:
+    description: CIDRs allowed to reach management HTTPS and SSH (C(vmseries_operator_cidrs)).
+    type: list
+    elements: str
+    required: true
+  allow_mgmt_from_anywhere:
+    description: Accept C(0.0.0.0/0) or C(::/0) in O(operator_cidrs) (C(vmseries_allow_mgmt_from_anywhere)).
+    type: bool
+    default: false
+  instance_type:
+    description: Instance type of both firewalls (C(vmseries_instance_type)); must allow 4 or more ENIs.
+    type: str
+    required: true
+  ha_group_id:
+    description: HA group id, 1-63 (C(vmseries_ha_group_id)).
+    type: int
+    required: true
+  ha_priorities:
+    description: Device priorities (C(vmseries_ha_priorities)), keys C(primary) and C(secondary), 0-255, primary lower.
+    type: dict
+    required: true
+  ami_license:
+    description: C(byol) or C(payg) (C(vmseries_ami_license)).
+    type: str
+    required: true
+  ha2_transport:
+    description: C(ip) or C(udp) (C(vmseries_ha2_transport)).
+    type: str
+    required: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+notes:
+  - Needs C(ec2:DescribeAvailabilityZones), C(ec2:DescribeInstanceTypes) and, with O(vpc_id),
+    C(ec2:DescribeVpcs) and C(ec2:DescribeSubnets).
+"""
+
+EXAMPLES = r"""
+- name: Validate the pair before creating anything
+  vmseries.aws_ha.pair_preflight:
+    region: eu-west-1
+    pair_name: prod-edge
+    availability_zone: eu-west-1a
+    vpc_cidr: 10.100.0.0/16
+    subnet_cidrs:
+      mgmt: 10.100.0.0/24
+      ha2: 10.100.1.0/24
+      untrust: 10.100.2.0/24
+      trust: 10.100.3.0/24
+    operator_cidrs: [203.0.113.0/24]
+    instance_type: m5.xlarge
+    ha_group_id: 1
+    ha_priorities: {primary: 100, secondary: 110}
+    ami_license: byol
+    ha2_transport: ip
+"""
+
+RETURN = r"""
+max_network_interfaces:
+  description: Network interfaces the instance type allows.
+  returned: success
+  type: int
+  sample: 4
+vpc_cidrs:
+  description: CIDR blocks the subnets were checked against (the existing VPC's with O(vpc_id)).
+  returned: success
+  type: list
+  elements: str
+  sample: [10.100.0.0/16]
+availability_zones:
+  description: Availability zones offered in the region.
+  returned: success
+  type: list
+  elements: str
+  sample: [eu-west-1a, eu-west-1b, eu-west-1c]
+"""
+
+import ipaddress
+from typing import Any, Dict, List, Optional
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing dependency
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import aws_preflight as checks
+
+
+def max_network_interfaces(client, instance_type: str) -> Optional[int]:
+    try:
+        types = client.describe_instance_types(InstanceTypes=[instance_type], aws_retry=True)["InstanceTypes"]
+    except is_boto3_error_code("InvalidInstanceType"):
+        return None
+    if not types:
+        return None
+    return int(types[0]["NetworkInfo"]["MaximumNetworkInterfaces"])
+
+
+def availability_zones(client) -> List[str]:
+    zones = client.describe_availability_zones(aws_retry=True)["AvailabilityZones"]
+    return [z["ZoneName"] for z in zones if z.get("State", "available") == "available"]
+
+
+def existing_vpc(client, vpc_id: str) -> Optional[Dict[str, Any]]:
+    try:
+        vpcs = client.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
+    except is_boto3_error_code("InvalidVpcID.NotFound"):
+        return None
+    return vpcs[0] if vpcs else None
+
+
+def existing_subnets(client, vpc_id: str) -> List[Dict[str, Any]]:
+    paginator = client.get_paginator("describe_subnets")
+    result = []
+    for page in paginator.paginate(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]):
+        for subnet in page["Subnets"]:
+            tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
+            result.append({"id": subnet["SubnetId"], "cidr": subnet["CidrBlock"], "pair": tags.get("vmseries:pair")})
+    return result
+
+
+def run_checks(module: AnsibleAWSModule, client) -> Dict[str, Any]:
+    params = module.params
+    parsed, errors = checks.validate_static(params)
+
+    zones = availability_zones(client)
+    errors += checks.validate_availability_zone(params["availability_zone"], module.region, zones)
+
+    max_enis = max_network_interfaces(client, params["instance_type"])
+    errors += checks.validate_instance_type(params["instance_type"], max_enis)
+
+    vpc_cidrs = [parsed["vpc_cidr"]] if parsed["vpc_cidr"] else []
+    vpc_label = "vmseries_vpc_cidr"
+    vpc_id = params.get("vpc_id")
+    if vpc_id:
+        vpc_label = f"the CIDR of vmseries_vpc_id {vpc_id}"
+        vpc = existing_vpc(client, vpc_id)
+        if vpc is None:
+            errors.append(
+                f"vmseries_vpc_id {vpc_id!r} does not exist in region {module.region}: give an existing VPC id, "
+                "or leave vmseries_vpc_id unset to create a VPC from vmseries_vpc_cidr."
+            )
+        else:
+            blocks = vpc.get("CidrBlockAssociationSet") or [{"CidrBlock": vpc["CidrBlock"]}]
+            vpc_cidrs = [ipaddress.ip_network(b["CidrBlock"]) for b in blocks
+                         if b.get("CidrBlockState", {}).get("State", "associated") == "associated"]
+
+    subnets, subnet_errors = checks.validate_subnets(params["subnet_cidrs"], vpc_cidrs, vpc_label)
+    errors += subnet_errors
+    if vpc_id and vpc_cidrs:
+        errors += checks.validate_existing_subnets(subnets, existing_subnets(client, vpc_id), params["pair_name"])
+
+    if errors:
+        module.fail_json(
+            msg=f"The definition of pair {params['pair_name']!r} has {len(errors)} problem(s); nothing was created:\n- "
+            + "\n- ".join(errors),
+            errors=errors,
+        )
+    return {
+        "changed": False,
+        "max_network_interfaces": max_enis,
+        "vpc_cidrs": [str(c) for c in vpc_cidrs],
+        "availability_zones": zones,
+    }
+
+
+def main() -> None:
+    argument_spec = dict(
+        pair_name=dict(type="str", required=True),
+        availability_zone=dict(type="str", required=True),
+        vpc_id=dict(type="str"),
+        vpc_cidr=dict(type="str", default="10.100.0.0/16"),
+        subnet_cidrs=dict(type="dict", required=True),
+        operator_cidrs=dict(type="list", elements="str", required=True),
+        allow_mgmt_from_anywhere=dict(type="bool", default=False),
+        instance_type=dict(type="str", required=True),
+        ha_group_id=dict(type="int", required=True),
+        ha_priorities=dict(type="dict", required=True),
+        # No `choices` here: the checks report these with the inventory variable's name.
+        ami_license=dict(type="str", required=True),
+        ha2_transport=dict(type="str", required=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        result = run_checks(module, client)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not read the region's zones, instance types or VPC for the preflight checks")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

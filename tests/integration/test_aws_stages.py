@@ -1,0 +1,214 @@
+"""site.yml against the lab: what the AWS stages create, that a re-run changes nothing (also after
+a failover), and that teardown removes everything. One deployed pair serves every assertion, so
+the tests of this module run in file order and share it."""
+
+from __future__ import annotations
+
+import json
+import stat
+from typing import Any, Dict, List
+
+import pytest
+
+from .conftest import Lab, tagged
+
+pytestmark = pytest.mark.slow
+
+PAIR = "lab-pair"
+OPERATOR_CIDRS = ["127.0.0.1/32"]  # inventories/lab
+FAILOVER_ACTIONS = sorted([
+    "ec2:AttachNetworkInterface",
+    "ec2:DetachNetworkInterface",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+])
+
+
+def by_tags(items: List[Dict[str, Any]], key: str = "TagSet") -> Dict[str, Dict[str, Any]]:
+    """ENIs/instances keyed like the pair_index filter: <node>-<interface>, <interface> or <node>."""
+    result = {}
+    for item in items:
+        tags = {t["Key"]: t["Value"] for t in item.get(key, [])}
+        name = "-".join(tags[k] for k in ("vmseries:node", "vmseries:interface") if k in tags)
+        assert name not in result, f"two resources tagged {name}"
+        result[name] = item
+    return result
+
+
+@pytest.fixture(scope="module")
+def deployed(lab: Lab, run_playbook):
+    first = run_playbook("site.yml")
+    assert first.rc == 0, first.output[-5000:]
+    return first
+
+
+@pytest.fixture()
+def ec2(lab: Lab):
+    return lab.client("ec2")
+
+
+def pair_enis(ec2) -> Dict[str, Dict[str, Any]]:
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "tag:vmseries:pair", "Values": [PAIR]}])["NetworkInterfaces"]
+    return by_tags(enis)
+
+
+def pair_instances(ec2) -> Dict[str, Dict[str, Any]]:
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "tag:vmseries:pair", "Values": [PAIR]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+    ])["Reservations"]
+    return by_tags([i for r in reservations for i in r["Instances"]], key="Tags")
+
+
+def attached(ec2, instance_id: str) -> Dict[int, str]:
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}])["NetworkInterfaces"]
+    return {n["Attachment"]["DeviceIndex"]: n["NetworkInterfaceId"] for n in enis}
+
+
+def ingress(ec2, name: str) -> set:
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{PAIR}-{name}"]}])["SecurityGroups"]
+    assert len(group) == 1
+    rules = set()
+    for perm in group[0]["IpPermissions"]:
+        for rng in perm.get("IpRanges", []) + perm.get("Ipv6Ranges", []):
+            rules.add((perm["IpProtocol"], perm.get("FromPort"), perm.get("ToPort"), rng.get("CidrIp") or rng.get("CidrIpv6")))
+        assert not perm.get("UserIdGroupPairs"), f"{name}: unexpected group references"
+    return rules
+
+
+def test_first_run_creates(deployed):
+    assert deployed.recap()["changed"] > 0
+
+
+def test_enis_by_device_index(deployed, ec2):
+    enis, instances = pair_enis(ec2), pair_instances(ec2)
+    assert set(enis) == {"primary-mgmt", "primary-ha2", "secondary-mgmt", "secondary-ha2", "untrust", "trust"}
+    assert set(instances) == {"primary", "secondary"}
+    ids = {k: v["NetworkInterfaceId"] for k, v in enis.items()}
+    assert attached(ec2, instances["primary"]["InstanceId"]) == {
+        0: ids["primary-mgmt"], 1: ids["primary-ha2"], 2: ids["untrust"], 3: ids["trust"]}
+    assert attached(ec2, instances["secondary"]["InstanceId"]) == {0: ids["secondary-mgmt"], 1: ids["secondary-ha2"]}
+
+
+def test_source_dest_check_off_on_dataplane(deployed, ec2):
+    checks = {k: v["SourceDestCheck"] for k, v in pair_enis(ec2).items()}
+    assert checks == {"primary-mgmt": True, "secondary-mgmt": True, "primary-ha2": False,
+                      "secondary-ha2": False, "untrust": False, "trust": False}
+
+
+def test_elastic_ips(deployed, ec2):
+    enis = pair_enis(ec2)
+    addresses = ec2.describe_addresses(Filters=[{"Name": "tag:vmseries:pair", "Values": [PAIR]}])["Addresses"]
+    assert sorted(a.get("NetworkInterfaceId") for a in addresses) == sorted(
+        enis[k]["NetworkInterfaceId"] for k in ("primary-mgmt", "secondary-mgmt", "untrust"))
+
+
+def test_security_group_rules_exactly(deployed, ec2):
+    ips = {k: v["PrivateIpAddress"] for k, v in pair_enis(ec2).items()}
+    assert ingress(ec2, "mgmt") == {("tcp", p, p, c) for p in (443, 22) for c in OPERATOR_CIDRS}
+    mgmt_peers = {f"{ips['primary-mgmt']}/32", f"{ips['secondary-mgmt']}/32"}
+    assert ingress(ec2, "ha1") == {("tcp", p, p, c) for p in (28769, 28260) for c in mgmt_peers}
+    ha2_peers = {f"{ips['primary-ha2']}/32", f"{ips['secondary-ha2']}/32"}
+    assert {(proto, cidr) for proto, _, _, cidr in ingress(ec2, "ha2")} == {("99", c) for c in ha2_peers}
+    assert ingress(ec2, "untrust") == set()
+    vpc_cidr = ec2.describe_vpcs(Filters=[{"Name": "tag:vmseries:pair", "Values": [PAIR]}])["Vpcs"][0]["CidrBlock"]
+    assert ingress(ec2, "trust") == {("-1", None, None, vpc_cidr)}
+    groups = {k: sorted(g["GroupName"] for g in v["Groups"]) for k, v in pair_enis(ec2).items()}
+    assert groups["primary-mgmt"] == groups["secondary-mgmt"] == [f"{PAIR}-ha1", f"{PAIR}-mgmt"]
+    assert groups["untrust"] == [f"{PAIR}-untrust"] and groups["trust"] == [f"{PAIR}-trust"]
+
+
+def test_instances_hardening(deployed, ec2):
+    instances = pair_instances(ec2)
+    zones = {i["Placement"]["AvailabilityZone"] for i in instances.values()}
+    assert len(zones) == 1
+    subnets = ec2.describe_subnets(Filters=[{"Name": "tag:vmseries:pair", "Values": [PAIR]}])["Subnets"]
+    assert {s["AvailabilityZone"] for s in subnets} == zones and len(subnets) == 4
+    for node, instance in instances.items():
+        assert instance["State"]["Name"] == "running", node
+        assert instance["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{PAIR}-vmseries-ha"), node
+        assert instance["MetadataOptions"]["HttpTokens"] == "required", node
+        assert instance["EbsOptimized"] is True, node
+        assert instance["KeyName"] == f"{PAIR}-key"
+        volumes = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}])["Volumes"]
+        assert volumes and all(v["Encrypted"] and v["VolumeType"] == "gp3" for v in volumes), node
+
+
+def test_private_key_written(deployed, lab: Lab):
+    key = lab.state_dir / f"{PAIR}-key.pem"
+    assert key.exists()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_iam_policy_role_profile(deployed, lab: Lab):
+    iam = lab.client("iam")
+    name = f"{PAIR}-vmseries-ha"
+    policy = next(p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == name)
+    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    actions = sorted(a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == FAILOVER_ACTIONS
+    role = iam.get_role(RoleName=name)["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "ec2.amazonaws.com"}]
+    attached_policies = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached_policies] == [policy["Arn"]]
+    profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [name]
+
+
+def test_ha_rules_follow_encryption_and_transport(deployed, ec2, run_playbook):
+    ips = {k: v["PrivateIpAddress"] for k, v in pair_enis(ec2).items()}
+    mgmt_peers = {f"{ips['primary-mgmt']}/32", f"{ips['secondary-mgmt']}/32"}
+    ha2_peers = {f"{ips['primary-ha2']}/32", f"{ips['secondary-ha2']}/32"}
+    run = run_playbook("playbooks/network.yml", {"vmseries_ha1_encryption": True, "vmseries_ha2_transport": "udp"})
+    assert run.rc == 0, run.output[-5000:]
+    assert ingress(ec2, "ha1") == {("tcp", 28, 28, c) for c in mgmt_peers}
+    assert ingress(ec2, "ha2") == {("udp", 29281, 29281, c) for c in ha2_peers}
+    back = run_playbook("playbooks/network.yml")
+    assert back.rc == 0, back.output[-5000:]
+    assert ingress(ec2, "ha1") == {("tcp", p, p, c) for p in (28769, 28260) for c in mgmt_peers}
+
+
+def test_second_run_changes_nothing(deployed, run_playbook):
+    second = run_playbook("site.yml")
+    assert second.rc == 0, second.output[-5000:]
+    assert second.recap()["changed"] == 0, second.output[-8000:]
+
+
+def test_rerun_after_failover_leaves_dataplane_on_secondary(deployed, ec2, run_playbook):
+    """Move untrust/trust to the secondary as a failover does; a re-run must not move them back."""
+    instances, enis = pair_instances(ec2), pair_enis(ec2)
+    for index, key in ((2, "untrust"), (3, "trust")):
+        ec2.detach_network_interface(AttachmentId=enis[key]["Attachment"]["AttachmentId"])
+        ec2.attach_network_interface(NetworkInterfaceId=enis[key]["NetworkInterfaceId"],
+                                     InstanceId=instances["secondary"]["InstanceId"], DeviceIndex=index)
+    run = run_playbook("site.yml")
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap()["changed"] == 0, run.output[-8000:]
+    on_secondary = attached(ec2, instances["secondary"]["InstanceId"])
+    assert on_secondary[2] == enis["untrust"]["NetworkInterfaceId"] and on_secondary[3] == enis["trust"]["NetworkInterfaceId"]
+    assert set(attached(ec2, instances["primary"]["InstanceId"])) == {0, 1}
+
+
+def test_instance_without_profile_is_reported_not_patched(deployed, ec2, run_playbook):
+    secondary = pair_instances(ec2)["secondary"]["InstanceId"]
+    association = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [secondary]}])["IamInstanceProfileAssociations"][0]
+    ec2.disassociate_iam_instance_profile(AssociationId=association["AssociationId"])
+    run = run_playbook("playbooks/instances.yml")
+    assert run.rc != 0
+    assert "was not launched with the instance profile" in run.output and secondary in run.output
+    assert "IamInstanceProfile" not in pair_instances(ec2)["secondary"]
+
+
+def test_teardown_removes_everything(deployed, lab: Lab, run_playbook):
+    run = run_playbook("playbooks/teardown.yml")
+    assert run.rc == 0, run.output[-5000:]
+    assert tagged(lab, PAIR) == {}
+    assert not (lab.state_dir / f"{PAIR}-key.pem").exists()
+    again = run_playbook("playbooks/teardown.yml")
+    assert again.rc == 0, again.output[-5000:]
+    assert again.recap()["changed"] == 0

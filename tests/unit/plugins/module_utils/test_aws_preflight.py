@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import aws_preflight as checks
+
+GOOD = {
+    "pair_name": "prod-edge",
+    "vpc_id": None,
+    "vpc_cidr": "10.100.0.0/16",
+    "operator_cidrs": ["203.0.113.0/24"],
+    "allow_mgmt_from_anywhere": False,
+    "ha_group_id": 1,
+    "ha_priorities": {"primary": 100, "secondary": 110},
+    "ami_license": "byol",
+    "ha2_transport": "ip",
+}
+SUBNETS = {"mgmt": "10.100.0.0/24", "ha2": "10.100.1.0/24", "untrust": "10.100.2.0/24", "trust": "10.100.3.0/24"}
+VPC = [ipaddress.ip_network("10.100.0.0/16")]
+
+
+def test_good_definition_has_no_errors():
+    parsed, errors = checks.validate_static(GOOD)
+    assert errors == []
+    assert str(parsed["vpc_cidr"]) == "10.100.0.0/16"
+    subnets, errors = checks.validate_subnets(SUBNETS, VPC, "vmseries_vpc_cidr")
+    assert errors == [] and set(subnets) == set(SUBNETS)
+
+
+@pytest.mark.parametrize("name", ["a", "prod-edge-1", "x" * 32, "0-0"])
+def test_pair_name_ok(name):
+    assert checks.validate_pair_name(name) == []
+
+
+@pytest.mark.parametrize("name", ["", "Prod", "prod_edge", "x" * 33, "prod.edge", None, 7])
+def test_pair_name_rejected(name):
+    [error] = checks.validate_pair_name(name)
+    assert error.startswith("vmseries_pair_name") and "a-z, 0-9" in error
+
+
+@pytest.mark.parametrize("cidr,fragment", [
+    ("10.100.0.0/33", "is not a valid CIDR"),
+    ("10.100.0.1/16", "is not a valid CIDR"),
+    ("banana", "is not a valid CIDR"),
+    ("10.0.0.0/8", "between /16 and /28"),
+    ("fd00::/48", "IPv4 block"),
+])
+def test_vpc_cidr_rejected(cidr, fragment):
+    net, errors = checks.validate_vpc_cidr(cidr, None)
+    assert net is None and len(errors) == 1
+    assert errors[0].startswith(f"vmseries_vpc_cidr '{cidr}'") or errors[0].startswith(f"vmseries_vpc_cidr {cidr}")
+    assert fragment in errors[0]
+
+
+def test_vpc_cidr_ignored_with_existing_vpc():
+    assert checks.validate_vpc_cidr("nonsense", "vpc-123") == (None, [])
+
+
+def test_subnet_outside_vpc():
+    errors = checks.validate_subnets({**SUBNETS, "trust": "10.200.3.0/24"}, VPC, "vmseries_vpc_cidr")[1]
+    assert errors == ["vmseries_subnet_cidrs.trust 10.200.3.0/24 is outside vmseries_vpc_cidr (10.100.0.0/16): choose a block inside it."]
+
+
+def test_subnet_inside_any_of_several_vpc_blocks():
+    vpc = VPC + [ipaddress.ip_network("10.101.0.0/16")]
+    errors = checks.validate_subnets({**SUBNETS, "trust": "10.101.3.0/24"}, vpc, "the CIDR of vmseries_vpc_id vpc-1")[1]
+    assert errors == []
+
+
+def test_subnets_overlap_named_both_ways():
+    errors = checks.validate_subnets({**SUBNETS, "ha2": "10.100.0.128/25"}, VPC, "vmseries_vpc_cidr")[1]
+    assert errors == ["vmseries_subnet_cidrs.mgmt 10.100.0.0/24 overlaps vmseries_subnet_cidrs.ha2 10.100.0.128/25: "
+                      "each of the four subnets needs its own block."]
+
+
+def test_subnets_missing_and_unknown_keys():
+    errors = checks.validate_subnets({"mgmt": "10.100.0.0/24", "dmz": "10.100.9.0/24"}, VPC, "vmseries_vpc_cidr")[1]
+    assert any("missing ha2, untrust, trust" in e for e in errors)
+    assert any("unknown keys dmz" in e for e in errors)
+
+
+def test_subnets_not_a_dict():
+    errors = checks.validate_subnets(["10.100.0.0/24"], VPC, "vmseries_vpc_cidr")[1]
+    assert errors == ["vmseries_subnet_cidrs must be a dict with the keys mgmt, ha2, untrust, trust."]
+
+
+def test_subnet_too_small_for_aws():
+    errors = checks.validate_subnets({**SUBNETS, "ha2": "10.100.1.0/29"}, VPC, "vmseries_vpc_cidr")[1]
+    assert errors and "between /16 and /28" in errors[0]
+
+
+def test_subnets_not_checked_against_invalid_vpc():
+    errors = checks.validate_subnets(SUBNETS, [], "vmseries_vpc_cidr")[1]
+    assert errors == []
+
+
+@pytest.mark.parametrize("cidrs", [[], None, "203.0.113.0/24"])
+def test_operator_cidrs_required(cidrs):
+    [error] = checks.validate_operator_cidrs(cidrs, False)
+    assert error.startswith("vmseries_operator_cidrs is empty")
+
+
+@pytest.mark.parametrize("anywhere", ["0.0.0.0/0", "::/0"])
+def test_operator_anywhere_needs_opt_in(anywhere):
+    [error] = checks.validate_operator_cidrs(["203.0.113.0/24", anywhere], False)
+    assert f"contains {anywhere}" in error and "vmseries_allow_mgmt_from_anywhere: true" in error
+    assert checks.validate_operator_cidrs([anywhere], True) == []
+
+
+def test_operator_cidr_invalid_and_ipv6_ok():
+    errors = checks.validate_operator_cidrs(["2001:db8::/32", "203.0.113.1/24"], False)
+    assert errors == ["vmseries_operator_cidrs entry '203.0.113.1/24' is not a valid CIDR "
+                      "(203.0.113.1/24 has host bits set); write it like 203.0.113.0/24."]
+
+
+@pytest.mark.parametrize("group_id", [0, 64, -1, "1", True, None])
+def test_ha_group_id_range(group_id):
+    errors = checks.validate_ha(group_id, {"primary": 100, "secondary": 110})
+    assert len(errors) == 1 and errors[0].startswith("vmseries_ha_group_id") and "1-63" in errors[0]
+
+
+@pytest.mark.parametrize("group_id", [1, 63])
+def test_ha_group_id_bounds_ok(group_id):
+    assert checks.validate_ha(group_id, {"primary": 0, "secondary": 255}) == []
+
+
+@pytest.mark.parametrize("priorities,fragment", [
+    ({"primary": 100, "secondary": 100}, "are both 100: they must differ"),
+    ({"primary": 120, "secondary": 110}, "primary (120) must be lower than .secondary (110)"),
+    ({"primary": -1, "secondary": 110}, "vmseries_ha_priorities.primary -1 is out of range"),
+    ({"primary": 100, "secondary": 256}, "vmseries_ha_priorities.secondary 256 is out of range"),
+    ({"primary": 100}, "exactly the keys primary and secondary"),
+    ([100, 110], "exactly the keys primary and secondary"),
+])
+def test_ha_priorities(priorities, fragment):
+    errors = checks.validate_ha(1, priorities)
+    assert len(errors) == 1 and fragment in errors[0]
+
+
+def test_choices():
+    assert checks.validate_choices("byol", "ip") == [] and checks.validate_choices("payg", "udp") == []
+    errors = checks.validate_choices("free", "tcp")
+    assert errors[0].startswith("vmseries_ami_license 'free'") and errors[1].startswith("vmseries_ha2_transport 'tcp'")
+
+
+def test_static_collects_every_problem():
+    errors = checks.validate_static({**GOOD, "pair_name": "X", "ha_group_id": 99, "operator_cidrs": ["0.0.0.0/0"]})[1]
+    assert len(errors) == 3
+
+
+def test_availability_zone():
+    assert checks.validate_availability_zone("eu-west-1a", "eu-west-1", ["eu-west-1a", "eu-west-1b"]) == []
+    [error] = checks.validate_availability_zone("eu-west-1z", "eu-west-1", ["eu-west-1b", "eu-west-1a"])
+    assert error == "vmseries_availability_zone 'eu-west-1z' does not exist in region eu-west-1: use one of eu-west-1a, eu-west-1b."
+
+
+def test_instance_type_enis():
+    assert checks.validate_instance_type("m5.xlarge", 4) == []
+    [error] = checks.validate_instance_type("m5.large", 3)
+    assert error.startswith("vmseries_instance_type 'm5.large' allows only 3 network interfaces") and "m5.xlarge" in error
+    [error] = checks.validate_instance_type("m5.huge", None)
+    assert "is not offered in this region" in error
+
+
+def test_existing_subnets_foreign_overlap_only():
+    wanted = {"mgmt": ipaddress.ip_network("10.50.0.0/24"), "ha2": ipaddress.ip_network("10.50.1.0/24")}
+    existing = [
+        {"id": "subnet-ours", "cidr": "10.50.1.0/24", "pair": "prod-edge"},
+        {"id": "subnet-theirs", "cidr": "10.50.0.0/23", "pair": None},
+    ]
+    errors = checks.validate_existing_subnets(wanted, existing, "prod-edge")
+    assert len(errors) == 2 and all("subnet-theirs" in e for e in errors)
