@@ -11,75 +11,10 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 AMIS = REPO / "lab" / "vmseries_lab" / "amis.json"
-PORTLESS_OK = {"tcp", "udp", "icmp", "6", "17", "1", "-1", "all"}
-
-
-def allow_portless_protocols() -> None:
-    """moto 5.2.5 rejects (HTTP 500) ingress rules for IP protocols without ports, such as 99 (HA2
-    over IP), which AWS accepts. Give moto dummy ports, then drop them again."""
-    from moto.ec2.models import security_groups
-
-    original = security_groups.SecurityGroupRule.__init__
-    if getattr(original, "_vmseries_patched", False):
-        return
-
-    def init(self: Any, ec2_backend: Any, ip_protocol: str, group_id: str, from_port: Any, to_port: Any, *args: Any, **kwargs: Any) -> None:
-        portless = from_port is None and str(ip_protocol).lower() not in PORTLESS_OK
-        original(self, ec2_backend, ip_protocol, group_id, -1 if portless else from_port, -1 if portless else to_port, *args, **kwargs)
-        if portless:
-            self.from_port = self.to_port = None
-
-    init._vmseries_patched = True  # type: ignore[attr-defined]
-    security_groups.SecurityGroupRule.__init__ = init  # type: ignore[method-assign]
-
-
-def find_elastic_ip_tags() -> None:
-    """moto 5.2.5 files an Elastic IP's tags under the resource type "vpc-elastic-ip", so
-    DescribeTags filtered on the real type "elastic-ip" (as amazon.aws.ec2_eip does before tagging)
-    finds nothing and every run re-tags the address. Accept both names."""
-    from moto.ec2.models.tags import TagBackend
-
-    original = TagBackend.describe_tags
-    if getattr(original, "_vmseries_patched", False):
-        return
-
-    def describe_tags(self: Any, filters: Any = None) -> Any:
-        if filters and "elastic-ip" in filters.get("resource-type", []):
-            filters = {**filters, "resource-type": [*filters["resource-type"], "vpc-elastic-ip"]}
-        return original(self, filters)
-
-    describe_tags._vmseries_patched = True  # type: ignore[attr-defined]
-    TagBackend.describe_tags = describe_tags  # type: ignore[method-assign]
-
-
-def release_enis_on_terminate() -> None:
-    """On AWS a terminated instance lets go of ENIs that are not deleted with it (ours, attached by
-    id at launch); moto 5.2.5 keeps them attached for ever, so they can never be deleted. Detach
-    them, but leave them in the instance's list, which moto needs to describe the instance."""
-    from moto.ec2.models.instances import Instance
-
-    original = Instance.terminate
-    if getattr(original, "_vmseries_patched", False):
-        return
-
-    def terminate(self: Any) -> Any:
-        result = original(self)
-        for eni in self.nics.values():
-            if eni.instance is self:
-                eni.instance = None
-                eni.attachment_id = None
-                eni.attach_time = None
-                eni.status = "available"
-                eni.device_index = None
-        return result
-
-    terminate._vmseries_patched = True  # type: ignore[attr-defined]
-    Instance.terminate = terminate  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -93,9 +28,9 @@ def start(state_dir: Path):
     os.environ.setdefault("MOTO_AMIS_PATH", str(AMIS))
     from moto.server import ThreadedMotoServer
 
-    allow_portless_protocols()
-    find_elastic_ip_tags()
-    release_enis_on_terminate()
+    from vmseries_lab import moto_patches
+
+    moto_patches.apply_all()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -1,0 +1,72 @@
+"""A lab of its own for the lab's tests: `vmseries-lab up` on free ports in a temporary state
+directory, with short timings, stopped at the end of the session."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import boto3
+import pytest
+
+CLI = str(Path(sys.executable).parent / "vmseries-lab")
+TIMINGS = ["--boot-delay", "0.5", "--commit-duration", "0.2", "--ha-timer-scale", "0.1"]
+
+
+class RunningLab:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+
+    @property
+    def state(self) -> Dict[str, Any]:
+        return json.loads((self.state_dir / "state.json").read_text())
+
+    def client(self, service: str) -> Any:
+        state = self.state
+        return boto3.client(service, endpoint_url=state["aws_endpoint_url"], region_name=state["region"],
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def firewall(self, instance_id: str) -> Dict[str, Any]:
+        return next(f for f in self.state["firewalls"] if f["instance_id"] == instance_id)
+
+    def wait_for(self, condition: Any, timeout: float = 20.0, interval: float = 0.05, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def wait_up(self, instance_id: str, timeout: float = 20.0) -> Dict[str, Any]:
+        def up():
+            try:
+                fw = self.firewall(instance_id)
+            except StopIteration:
+                return None
+            return fw if fw["state"] == "up" else None
+
+        return self.wait_for(up, timeout, what=f"firewall {instance_id} to boot")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([CLI, *args, "--state-dir", str(self.state_dir)], capture_output=True, text=True,
+                              timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    state_dir = tmp_path_factory.mktemp("vmseries-lab")
+    started = subprocess.run([CLI, "up", "--state-dir", str(state_dir), *TIMINGS], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield state_dir
+    subprocess.run([CLI, "down", "--state-dir", str(state_dir)], capture_output=True, timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def running_lab(lab_dir: Path) -> RunningLab:
+    return RunningLab(lab_dir)

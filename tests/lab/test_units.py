@@ -1,0 +1,68 @@
+"""The lab's pure parts: xpath resolution on a config tree and IAM policy evaluation."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from vmseries_lab import config as cfg
+from vmseries_lab import iam_policy
+
+ETH = cfg.DEVICE_XPATH + "/network/interface/ethernet"
+
+
+def test_xpath_with_slashes_in_names_and_alternatives():
+    tree = cfg.default_config("fw")
+    cfg.merge(cfg.ensure(tree, ETH), ET.fromstring(
+        "<w><entry name='ethernet1/2'><layer3/></entry><entry name='ethernet1/3'><layer3/></entry></w>"))
+    assert [e.get("name") for e in cfg.find_all(tree, ETH + "/entry[@name='ethernet1/2' or @name='ethernet1/3']")] == [
+        "ethernet1/2", "ethernet1/3"]
+    assert cfg.find_all(tree, ETH + "/entry[@name='ethernet1/9']") == []
+
+
+def test_set_merges_members_without_duplicates():
+    tree = cfg.default_config("fw")
+    zone = cfg.VSYS_XPATH + "/zone/entry[@name='trust']/network/layer3"
+    cfg.merge(cfg.ensure(tree, zone), ET.fromstring("<w><member>ethernet1/3</member></w>"))
+    cfg.merge(cfg.ensure(tree, zone), ET.fromstring("<w><member>ethernet1/3</member><member>ethernet1/4</member></w>"))
+    assert [m.text for m in cfg.find_all(tree, zone + "/member")] == ["ethernet1/3", "ethernet1/4"]
+    assert cfg.find_all(tree, zone + "/member[text()='ethernet1/4']")
+
+
+@pytest.mark.parametrize("bad", ["config/devices", "/devices/entry", "/config/entry[@name='a'", "/config/x[position()=1]"])
+def test_bad_xpaths(bad):
+    with pytest.raises(cfg.XPathError):
+        cfg.parse(bad)
+
+
+def test_canonical_ignores_whitespace():
+    assert cfg.canonical(ET.fromstring("<a>\n  <b> x </b>\n</a>")) == cfg.canonical(ET.fromstring("<a><b>x</b></a>"))
+
+
+OPEN = {"Statement": [{"Effect": "Allow", "Action": ["ec2:AttachNetworkInterface", "ec2:DescribeInstances"], "Resource": "*"}]}
+SCOPED = {"Statement": [{"Effect": "Allow", "Action": "ec2:AttachNetworkInterface",
+                         "Resource": ["arn:aws:ec2:*:*:network-interface/*"],
+                         "Condition": {"StringEquals": {"aws:ResourceTag/vmseries:pair": "p1"}}}]}
+ENI = "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-1"
+
+
+def test_allow_and_implicit_deny():
+    assert iam_policy.evaluate([OPEN], "ec2:attachnetworkinterface", ENI) == "Allow"
+    assert iam_policy.evaluate([OPEN], "ec2:DetachNetworkInterface", ENI) is None
+
+
+def test_explicit_deny_wins():
+    deny = {"Statement": {"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}}
+    assert iam_policy.evaluate([OPEN, deny], "ec2:AttachNetworkInterface", ENI) == "Deny"
+
+
+def test_tag_condition():
+    assert iam_policy.evaluate([SCOPED], "ec2:AttachNetworkInterface", ENI, {"vmseries:pair": "p1"}) == "Allow"
+    assert iam_policy.evaluate([SCOPED], "ec2:AttachNetworkInterface", ENI, {"vmseries:pair": "p2"}) is None
+    assert iam_policy.evaluate([SCOPED], "ec2:AttachNetworkInterface", ENI.replace("network-interface", "instance")) is None
+
+
+def test_unknown_condition_never_grants():
+    odd = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
+    assert iam_policy.evaluate([odd], "ec2:AttachNetworkInterface", ENI) is None
