@@ -1,6 +1,7 @@
-"""site.yml against the lab: what the AWS stages create, that a re-run changes nothing (also after
-a failover), and that teardown removes everything. One deployed pair serves every assertion, so
-the tests of this module run in file order and share it."""
+"""playbooks/aws.yml (the AWS stages of site.yml) against the lab: what they create, that a
+re-run changes nothing (also after a manual move of the dataplane ENIs), and that teardown removes
+everything. One deployed pair serves every assertion, so the tests of this module run in file
+order and share it."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def by_tags(items: List[Dict[str, Any]], key: str = "TagSet") -> Dict[str, Dict[
 
 @pytest.fixture(scope="module")
 def deployed(lab: Lab, run_playbook):
-    first = run_playbook("site.yml")
+    first = run_playbook("playbooks/aws.yml")
     assert first.rc == 0, first.output[-5000:]
     return first
 
@@ -173,7 +174,7 @@ def test_ha_rules_follow_encryption_and_transport(deployed, ec2, run_playbook):
 
 
 def test_second_run_changes_nothing(deployed, run_playbook):
-    second = run_playbook("site.yml")
+    second = run_playbook("playbooks/aws.yml")
     assert second.rc == 0, second.output[-5000:]
     assert second.recap()["changed"] == 0, second.output[-8000:]
 
@@ -185,7 +186,7 @@ def test_rerun_after_failover_leaves_dataplane_on_secondary(deployed, ec2, run_p
         ec2.detach_network_interface(AttachmentId=enis[key]["Attachment"]["AttachmentId"])
         ec2.attach_network_interface(NetworkInterfaceId=enis[key]["NetworkInterfaceId"],
                                      InstanceId=instances["secondary"]["InstanceId"], DeviceIndex=index)
-    run = run_playbook("site.yml")
+    run = run_playbook("playbooks/aws.yml")
     assert run.rc == 0, run.output[-5000:]
     assert run.recap()["changed"] == 0, run.output[-8000:]
     on_secondary = attached(ec2, instances["secondary"]["InstanceId"])
