@@ -6,7 +6,7 @@ its own instance role, as a VM-Series on AWS does.
 Timers are PAN-OS's (recommended: promotion hold 2000 ms, hello 8000 ms, heartbeat 2000 ms,
 preemption hold 1 min; aggressive: promotion hold 500 ms, hello 8000 ms, heartbeat 1000 ms),
 multiplied by the lab's ``ha_timer_scale``. The peer counts as lost after three missed
-heartbeats. Lab extension, documented in the lab's README: ``show high-availability all`` carries
+heartbeats; a firewall that hears no peer for three hello intervals after boot goes active alone. Lab extension, documented in the lab's README: ``show high-availability all`` carries
 ``group/dataplane-interface-move`` with the outcome of the last ENI move (status, error, time),
 which is where a missing IAM permission shows up.
 """
@@ -32,6 +32,9 @@ TIMER_PROFILES = {
                    "preemption-hold-time": 60000},
 }
 MISSED_HEARTBEATS = 3
+# A booting firewall listens this many hello intervals for its peer before going active alone, so
+# a slow first hello never makes two actives.
+INITIAL_HELLOS = 3
 MOVE_ACTIONS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
                 "ec2:DetachNetworkInterface", "ec2:AttachNetworkInterface")
 
@@ -115,7 +118,8 @@ class HAEngine:
         self._preempt_since: Optional[float] = None
         self._promote_since: Optional[float] = None
         self.digest = ""
-        self._last_sync_sent: Optional[str] = None
+        self._last_sync_sent: Optional[tuple] = None
+        self._push_sync = False
         self.move: Dict[str, Any] = {"status": "none", "error": "", "time": ""}
         self._moving = False
 
@@ -142,7 +146,10 @@ class HAEngine:
                 self._transition("disabled", "HA disabled")
 
     def config_committed(self) -> None:
-        self._last_sync_sent = None  # a new running config: sync it to the passive again
+        # PAN-OS syncs a commit to the peer from whichever side committed it, once the pair is
+        # formed; the commit that enables HA on a firewall syncs nothing (its peer's wins).
+        with self._lock:
+            self._push_sync = self.local_state in ("active", "passive") and self.peer_connected()
 
     def start(self) -> None:
         with self._lock:
@@ -251,7 +258,7 @@ class HAEngine:
             self.peer = message
             self.peer_heard = time.monotonic()
             self.fw.counters.incr(f"ha.received.{message['type']}")
-            if message["type"] == "sync" and self.local_state == "passive" and self.config.config_sync:
+            if message["type"] == "sync" and self.local_state in ("active", "passive") and self.config.config_sync:
                 self.fw.install_synced_config(ET.fromstring(message["config"]))
                 self.digest = sync_digest(self.fw.running_config())
                 self.fw.counters.event("ha_sync", version=message["digest"])
@@ -301,10 +308,11 @@ class HAEngine:
             elif peer_state == "initial":
                 if self._wins():
                     self._promote("won the election (device priority)")
-            elif now - self._initial_since >= self._seconds("hello-interval"):
-                self._promote("no peer within the hello interval")
+            elif now - self._initial_since >= INITIAL_HELLOS * self._seconds("hello-interval"):
+                self._promote(f"no peer within {INITIAL_HELLOS} hello intervals")
         elif state == "passive":
-            if peer_state in (None, "suspended", "passive"):
+            # Two passive peers (a preemption hand-over): only the better priority steps up.
+            if peer_state in (None, "suspended") or (peer_state == "passive" and self._wins()):
                 reason = "peer lost" if peer_state is None else f"peer is {peer_state}"
                 self._promote_since = self._promote_since or now
                 if now - self._promote_since >= self._seconds("promotion-hold-time"):
@@ -321,10 +329,18 @@ class HAEngine:
             if peer_state == "active" and not self._wins():
                 self._transition("passive", "both active: the peer has the better priority")
             elif peer_state == "passive" and self.config.config_sync and self.peer.get("digest") != self.digest:
-                if self._last_sync_sent != self.digest:
-                    config = ET.tostring(self.fw.running_config(), encoding="unicode")
-                    if self._send({"type": "sync", "group_id": self.config.group_id, "digest": self.digest, "config": config}):
-                        self._last_sync_sent = self.digest
+                # A passive that joins (or rejoins) with another configuration gets the active's, once.
+                if self._last_sync_sent != (self.digest, self.peer.get("digest")):
+                    if self._send_sync():
+                        self._last_sync_sent = (self.digest, self.peer.get("digest"))
+        if self._push_sync and connected and peer_state in ("active", "passive") and self.config.config_sync:
+            if self.peer.get("digest") == self.digest or self._send_sync():
+                self._push_sync = False
+
+    def _send_sync(self) -> bool:
+        assert self.config is not None
+        config = ET.tostring(self.fw.running_config(), encoding="unicode")
+        return self._send({"type": "sync", "group_id": self.config.group_id, "digest": self.digest, "config": config})
 
     def _wins(self) -> bool:
         """Lower device priority wins; equal priorities fall back to the lower management IP."""

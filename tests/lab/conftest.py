@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 CLI = str(Path(sys.executable).parent / "vmseries-lab")
-TIMINGS = ["--boot-delay", "0.5", "--commit-duration", "0.2", "--ha-timer-scale", "0.1"]
+TIMINGS = ["--boot-delay", "0.5", "--commit-duration", "0.2", "--ha-timer-scale", "0.25"]
 
 
 class RunningLab:

@@ -63,9 +63,16 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS) -> Pair:
     enis, ips = {}, {}
     for role, subnet in [("primary-mgmt", "mgmt"), ("primary-ha2", "ha2"), ("secondary-mgmt", "mgmt"),
                          ("secondary-ha2", "ha2"), ("untrust", "untrust"), ("trust", "trust")]:
+        tags = [{"Key": "vmseries:pair", "Value": name}, {"Key": "vmseries:interface", "Value": subnet}]
+        if "-" in role:
+            tags.append({"Key": "vmseries:node", "Value": role.split("-")[0]})
         eni = ec2.create_network_interface(SubnetId=subnets[subnet], TagSpecifications=[{
-            "ResourceType": "network-interface", "Tags": [{"Key": "vmseries:pair", "Value": name}]}])["NetworkInterface"]
+            "ResourceType": "network-interface", "Tags": tags}])["NetworkInterface"]
         enis[role], ips[role] = eni["NetworkInterfaceId"], eni["PrivateIpAddress"]
+    # The untrust ENI's Elastic IP travels with the ENI on failover.
+    allocation = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["untrust"])
+    ips["untrust-public"] = allocation["PublicIp"]
     ami = _vmseries_ami(ec2)
     instances = {}
     for node, roles in (("primary", ["primary-mgmt", "primary-ha2", "untrust", "trust"]),

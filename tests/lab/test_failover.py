@@ -9,7 +9,7 @@ import pytest
 
 from .pairs import FOUR_ACTIONS, PASSWORD, configure_ha, connect, launch_pair, set_password
 
-SCALE = 0.1  # conftest's --ha-timer-scale
+SCALE = 0.25  # conftest's --ha-timer-scale
 PROMOTION_HOLD, HELLO = 2.0 * SCALE, 8.0 * SCALE  # recommended timers, in seconds
 
 
@@ -22,15 +22,15 @@ def ha_all(device):
     return device.op("<show><high-availability><all></all></high-availability></show>", cmd_xml=False)
 
 
-def build_pair(running_lab, actions=FOUR_ACTIONS):
+def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False):
     pair = launch_pair(running_lab, actions)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
     for node, fw in fws.items():
         set_password(fw, pair.key_file)
         devices[node] = connect(fw)
-    configure_ha(devices["primary"], 7, pair.ips["secondary-mgmt"], 100, pair.ips["primary-ha2"])
-    configure_ha(devices["secondary"], 7, pair.ips["primary-mgmt"], 110, pair.ips["secondary-ha2"])
+    configure_ha(devices["primary"], 7, pair.ips["secondary-mgmt"], 100, pair.ips["primary-ha2"], preemptive)
+    configure_ha(devices["secondary"], 7, pair.ips["primary-mgmt"], 110, pair.ips["secondary-ha2"], preemptive)
     assert devices["primary"].commit(sync=True)["success"]
     assert devices["secondary"].commit(sync=True)["success"]
     running_lab.wait_for(lambda: devices["primary"].show_highavailability_state()[0] == "active"
@@ -109,3 +109,20 @@ def test_missing_attach_permission_is_reported(running_lab):
     assert "not authorized to perform: ec2:AttachNetworkInterface" in error
     assert set(attachments(ec2, p.secondary)) == {0, 1}
     assert PASSWORD  # the pair was configured with the shared lab password
+
+
+def test_preemption_takes_the_active_role_and_the_enis_back(running_lab):
+    p, devices = build_pair(running_lab, preemptive=True)
+    ec2 = running_lab.client("ec2")
+    ec2.stop_instances(InstanceIds=[p.primary])
+    running_lab.wait_for(lambda: set(attachments(ec2, p.secondary)) == {0, 1, 2, 3}, what="failover to the secondary")
+    ec2.start_instances(InstanceIds=[p.primary])
+    running_lab.wait_up(p.primary)
+    # Preemption hold time: 1 min, scaled by 0.1; never both active meanwhile.
+    def primary_back():
+        states = (devices["primary"].show_highavailability_state()[0], devices["secondary"].show_highavailability_state()[0])
+        assert states != ("active", "active"), "split brain"
+        return states == ("active", "passive") and set(attachments(ec2, p.primary)) == {0, 1, 2, 3}
+
+    running_lab.wait_for(primary_back, timeout=60 * SCALE + 10, interval=0.1, what="the primary to preempt with the ENIs")
+    assert set(attachments(ec2, p.secondary)) == {0, 1}
