@@ -63,6 +63,11 @@ def parse_ha_all(response: Union[str, ET.Element]) -> Dict[str, Any]:
             "priority": _int(_text(peer, "priority")),
             "mgmt_ip": _text(peer, "mgmt-ip"),
         },
+        # Where the lab reports the outcome of the last dataplane ENI move (real PAN-OS puts it
+        # in the system log only); None when absent.
+        "dataplane_move": ({"status": _text(group, "dataplane-interface-move/status"),
+                            "error": _text(group, "dataplane-interface-move/error")}
+                           if group is not None and group.find("dataplane-interface-move") is not None else None),
         "running_sync": running_sync,
         "running_sync_enabled": (_text(group, "running-sync-enabled") or _text(local, "running-sync-enabled")) == "yes",
     }

@@ -1,0 +1,258 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: admin_password
+short_description: Give a fresh VM-Series its admin password over SSH and return an API key
+version_added: 0.1.0
+description:
+  - On AWS a fresh VM-Series has no administrator password; the only way in is SSH as C(admin)
+    with the instance's EC2 key pair. This module does what an operator does there - C(configure),
+    C(set mgt-config users <username> password) with both prompts, C(commit) - using netmiko's
+    C(paloalto_panos) driver, then waits until the XML API accepts the password.
+  - It first tries the XML API with the provider's username and password; when they work nothing
+    is changed and no SSH session is opened, so every run after the first is a no-op.
+  - With O(return_api_key), returns an API key for the later stages in clear text, so register it
+    only in a task with C(no_log).
+author:
+  - vmseries.aws_ha maintainers (@vmseries)
+options:
+  ssh_host:
+    description: SSH address of the firewall; defaults to O(provider.ip_address).
+    type: str
+  ssh_port:
+    description: SSH port.
+    type: int
+    default: 22
+  ssh_key_file:
+    description: Private key of the instance's EC2 key pair.
+    type: path
+    required: true
+  ssh_timeout:
+    description:
+      - Seconds one SSH connection attempt (TCP, banner, key authentication) and each CLI prompt
+        may take.
+    type: int
+    default: 30
+  commit_timeout:
+    description: Seconds the CLI C(commit) of the new password may take.
+    type: int
+    default: 600
+  wait_for_ssh_timeout:
+    description:
+      - Seconds to keep trying to log in over SSH (a VM-Series takes 10-15 minutes to boot on
+        AWS and refuses connections or the key until then), and then for its API to accept the
+        new password.
+    type: int
+    default: 1200
+  api_wait_timeout:
+    description: Seconds the first API check waits for a booting firewall before falling back to SSH.
+    type: int
+    default: 30
+  return_api_key:
+    description: Return the API key in RV(api_key). Use C(no_log) on such a task.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vmseries.aws_ha.provider.provider_only
+notes:
+  - O(provider.password) is required - it is the password this module sets; O(provider.api_key) is ignored.
+  - Check mode reports whether the password would be set, without logging in over SSH.
+  - Part of the C(vmseries.aws_ha.panos) action group; the provider from C(module_defaults) must
+    then carry the password to set.
+requirements:
+  - netmiko
+"""
+
+EXAMPLES = r"""
+- name: Set the admin password of a fresh firewall
+  vmseries.aws_ha.admin_password:
+    provider:
+      ip_address: 203.0.113.10
+      username: admin
+      password: "{{ vault_admin_password }}"
+    ssh_key_file: ~/.ssh/prod-edge-key.pem
+
+- name: Get an API key for the following tasks
+  vmseries.aws_ha.admin_password:
+    provider:
+      ip_address: 203.0.113.10
+      username: admin
+      password: "{{ vault_admin_password }}"
+    ssh_key_file: ~/.ssh/prod-edge-key.pem
+    return_api_key: true
+  register: admin
+  no_log: true
+"""
+
+RETURN = r"""
+api_key:
+  description: An XML API key for O(provider.username), in clear.
+  returned: with O(return_api_key), not in check mode when the password is not set yet
+  type: str
+method:
+  description: C(api) when the password already worked, C(ssh) when it was set over SSH.
+  returned: always
+  type: str
+  sample: ssh
+waited:
+  description: Seconds spent waiting for SSH and for the API.
+  returned: always
+  type: float
+ssh_attempts:
+  description: SSH connection attempts made (0 when the API already accepted the password).
+  returned: always
+  type: int
+api_wait:
+  description: How long the module waited for the firewall's API (seconds, failed attempts).
+  returned: always
+  type: dict
+  sample: {seconds: 0.0, attempts: 0}
+"""
+
+import time
+from typing import Any, Tuple
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
+    PanosConnection,
+    is_invalid_credentials,
+    provider_spec,
+)
+
+try:
+    from netmiko import ConnectHandler
+
+    HAS_NETMIKO = True
+except ImportError:
+    HAS_NETMIKO = False
+
+# Each step waits for the CLI's own prompt; netmiko's config_mode()/commit() instead wait for the
+# channel to go quiet, which costs seconds per step.
+COMMIT_DONE = r"100%|no changes|[Ff]ail|[Ee]rror"
+COMMITTED = "Configuration committed successfully"
+
+
+def try_keygen(module: AnsibleModule, connection: PanosConnection, timeout: float) -> str:
+    """The API key, or '' when the firewall does not (yet) accept the password."""
+    connection.api_wait_timeout = timeout
+    connection.up = False  # wait again: the management server may restart after the commit
+    try:
+        return connection.call("log in to the XML API", lambda: connection.device.api_key, fail=False)
+    except Exception as error:  # noqa: BLE001 - any failure here means: go the SSH way
+        if not is_invalid_credentials(error):
+            module.warn(f"XML API of {connection.address} not answering ({connection.redact(str(error))}).")
+        return ""
+
+
+def open_ssh(module: AnsibleModule, host: str, deadline: float) -> Tuple[Any, int]:
+    """A netmiko session as admin with the key pair, retried until deadline: a booting firewall
+    refuses connections, and refuses the key until its first-boot setup has installed it."""
+    params = module.params
+    attempts = 0
+    delay = 2.0
+    while True:
+        attempts += 1
+        try:
+            session = ConnectHandler(
+                device_type="paloalto_panos", host=host, port=params["ssh_port"], username="admin", use_keys=True,
+                key_file=params["ssh_key_file"], allow_agent=False, fast_cli=True,
+                conn_timeout=params["ssh_timeout"], auth_timeout=params["ssh_timeout"],
+                banner_timeout=params["ssh_timeout"])
+            return session, attempts
+        except Exception as error:  # noqa: BLE001 - netmiko/paramiko/socket errors all mean "not yet"
+            if time.monotonic() + delay >= deadline:
+                auth = "uthentication" in str(error) or type(error).__name__.endswith("AuthenticationException")
+                hint = (f"the firewall refuses the key: check that ssh_key_file ({params['ssh_key_file']}) is the "
+                        "private key of the instance's EC2 key pair" if auth else
+                        "the firewall may still be booting (raise wait_for_ssh_timeout), or the security group "
+                        "does not allow SSH from this controller")
+                module.fail_json(msg=(f"Could not log in over SSH to admin@{host}:{params['ssh_port']} within "
+                                      f"{params['wait_for_ssh_timeout']} s ({attempts} attempts; last error: "
+                                      f"{type(error).__name__}: {error}): {hint}."), ssh_attempts=attempts)
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
+    """configure / set mgt-config users <u> password (both prompts) / commit / exit; the CLI
+    output with the password masked."""
+    params, provider = module.params, module.params["provider"]
+    step_timeout = params["ssh_timeout"]
+    steps = (("configure", r"#", step_timeout),
+             (f"set mgt-config users {provider['username']} password", r"Enter password", step_timeout),
+             (provider["password"], r"Confirm password", step_timeout), (provider["password"], r"#", step_timeout),
+             ("commit", COMMIT_DONE, params["commit_timeout"]), ("exit", r">", step_timeout))
+    output = ""
+    try:
+        for command, prompt, timeout in steps:
+            output += session.send_command(command, expect_string=prompt, strip_prompt=False, cmd_verify=False,
+                                           read_timeout=timeout)
+    finally:
+        session.disconnect()
+    return output.replace(provider["password"], "********")
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "provider": {"type": "dict", "required": True, "options": provider_spec()},
+            "ssh_host": {"type": "str"},
+            "ssh_port": {"type": "int", "default": 22},
+            "ssh_key_file": {"type": "path", "required": True, "no_log": False},
+            "ssh_timeout": {"type": "int", "default": 30},
+            "commit_timeout": {"type": "int", "default": 600},
+            "wait_for_ssh_timeout": {"type": "int", "default": 1200},
+            "api_wait_timeout": {"type": "int", "default": 30},
+            "return_api_key": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    provider = params["provider"]
+    if not provider.get("password"):
+        module.fail_json(msg="provider.password is required: it is the password this module sets (keep it in Ansible Vault).")
+    if not HAS_NETMIKO:
+        module.fail_json(msg=missing_required_lib("netmiko"))
+    started = time.monotonic()
+    connection = PanosConnection(module, {**provider, "api_key": None}, api_wait_timeout=params["api_wait_timeout"])
+
+    def finish(changed: bool, method: str, key: str = "", attempts: int = 0) -> None:
+        returned = {"api_key": key} if params["return_api_key"] and key else {}
+        module.exit_json(changed=changed, method=method, waited=round(time.monotonic() - started, 1),
+                         ssh_attempts=attempts, api_wait=connection.api_wait, **returned)
+
+    key = try_keygen(module, connection, params["api_wait_timeout"])
+    if key:
+        finish(False, "api", key)
+    if module.check_mode:
+        finish(True, "ssh")
+
+    host = params["ssh_host"] or provider["ip_address"]
+    session, attempts = open_ssh(module, host, started + params["wait_for_ssh_timeout"])
+    try:
+        output = set_password_over_ssh(module, session)
+    except Exception as error:  # noqa: BLE001 - netmiko raises many kinds; all mean the same to the user
+        module.fail_json(msg=(f"Setting the password over SSH on {host}:{params['ssh_port']} failed: "
+                              f"{connection.redact(str(error))}. The CLI did not answer as PAN-OS does; re-run, or set "
+                              "the password by hand (configure; set mgt-config users <user> password; commit)."),
+                         ssh_attempts=attempts)
+    if COMMITTED not in output:
+        module.fail_json(msg=(f"The firewall did not commit the new password; its CLI said: {output[-1500:]} - fix "
+                              "what it names (a password complexity profile, for example) and re-run."),
+                         output=output, ssh_attempts=attempts)
+    remaining = max(params["wait_for_ssh_timeout"] - (time.monotonic() - started), 60)
+    key = try_keygen(module, connection, remaining)
+    if not key:
+        module.fail_json(msg=(f"The password was committed over SSH but the XML API on {connection.address} does not "
+                              "accept it; check that provider.ip_address/port reach this firewall's management "
+                              "interface, then re-run."), ssh_attempts=attempts, api_wait=connection.api_wait)
+    finish(True, "ssh", key, attempts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: commit
+short_description: Commit a VM-Series firewall's candidate configuration, only when it has pending changes
+version_added: 0.1.0
+description:
+  - Asks the firewall whether the candidate differs from the running configuration
+    (C(<check><pending-changes></pending-changes></check>)); when it does not, nothing happens and
+    the task reports no change, so a re-run of a playbook makes no commit.
+  - Otherwise commits (C(type=commit), with O(description) as the commit comment), polls the
+    commit job (C(show jobs id)) until it finishes or O(timeout) passes, and fails with the job's
+    messages verbatim when the commit fails.
+  - A commit refused because another commit or a configuration lock is in progress is retried
+    until O(timeout).
+  - In check mode reports whether a commit would happen (C(changed) is the pending state),
+    without committing.
+author:
+  - vmseries.aws_ha maintainers (@vmseries)
+options:
+  description:
+    description: Commit description, shown in the firewall's commit history.
+    type: str
+  timeout:
+    description: Seconds to wait for the commit job (and for a running commit to let ours in).
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two polls of the commit job.
+    type: int
+    default: 2
+extends_documentation_fragment:
+  - vmseries.aws_ha.provider
+notes:
+  - Part of the C(vmseries.aws_ha.panos) action group.
+  - Supports check mode.
+"""
+
+EXAMPLES = r"""
+- name: Commit once, after all configuration tasks
+  vmseries.aws_ha.commit:
+    provider: "{{ provider }}"
+    description: site.yml
+
+- name: Would the firewall commit?
+  vmseries.aws_ha.commit:
+    provider: "{{ provider }}"
+  check_mode: true
+  register: pending
+"""
+
+RETURN = r"""
+pending:
+  description: Whether the candidate configuration differed from the running one.
+  returned: always
+  type: bool
+job_id:
+  description: The commit job's id.
+  returned: when a commit ran
+  type: str
+  sample: "7"
+job_result:
+  description: C(OK) or C(FAIL).
+  returned: when a commit ran
+  type: str
+  sample: OK
+messages:
+  description: The job's messages (details and warnings), verbatim.
+  returned: always
+  type: list
+  elements: str
+  sample: [Configuration committed successfully]
+duration:
+  description: Seconds the commit took, from submission to the job's end.
+  returned: always
+  type: float
+api_wait:
+  description: How long the module waited for the firewall's API to come up (seconds, failed attempts).
+  returned: always
+  type: dict
+  sample: {seconds: 0.0, attempts: 0}
+"""
+
+import xml.etree.ElementTree as ET
+from typing import List, Optional
+from xml.sax.saxutils import escape
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_argument_spec
+
+# Refusals that clear by themselves: someone else's commit, a config lock, an HA sync.
+BUSY_MARKERS = ("commit is in progress", "Another commit", "commit/validate is in progress", "Commit lock",
+                "is locked", "Another sync is in progress", "install is in progress")
+
+
+def commit_command(description: Optional[str]) -> str:
+    return "<commit>" + (f"<description>{escape(description)}</description>" if description else "") + "</commit>"
+
+
+def job_messages(job: ET.Element) -> List[str]:
+    """Every <line> of the job's details and warnings, text as the firewall gave it."""
+    messages = []
+    for section in ("details", "warnings"):
+        for line in job.findall(f"{section}/line"):
+            text = "".join(line.itertext()).strip()
+            if text:
+                messages.append(text)
+    return messages
+
+
+def submit(connection: PanosConnection, command: str, deadline: float) -> Optional[str]:
+    """Start the commit; the job id, or None when the firewall says there is nothing to commit."""
+    delay = 1.0
+    while True:
+        try:
+            response = connection.call("commit", lambda: connection.device.xapi.commit(cmd=command), fail=False)
+            break
+        except Exception as error:  # noqa: BLE001 - classified below; everything else fails the module
+            text = connection.redact(str(error))
+            if any(marker in text for marker in BUSY_MARKERS) and connection.now() + delay < deadline:
+                connection.pause(delay)
+                delay = min(delay * 2, 15.0)
+                continue
+            hint = (" Another commit or a configuration lock kept the firewall busy for the whole timeout; raise "
+                    "timeout or remove the lock." if any(m in text for m in BUSY_MARKERS) else "")
+            connection.module.fail_json(msg=f"Could not start a commit on {connection.address}: {text}.{hint}",
+                                        api_wait=connection.api_wait)
+    job = response.findtext("result/job") if response is not None else None
+    return job.strip() if job else None
+
+
+def wait_for_job(connection: PanosConnection, job_id: str, deadline: float, interval: float) -> ET.Element:
+    while True:
+        response = connection.op(f"<show><jobs><id>{job_id}</id></jobs></show>")
+        job = response.find("result/job")
+        if job is not None and (job.findtext("status") or "").strip() == "FIN":
+            return job
+        if connection.now() >= deadline:
+            progress = job.findtext("progress") if job is not None else "?"
+            connection.module.fail_json(
+                msg=(f"Commit job {job_id} on {connection.address} did not finish within the timeout (progress "
+                     f"{progress}%). It keeps running on the firewall: check it with 'show jobs id {job_id}', then "
+                     "re-run (raise timeout for slow commits)."),
+                job_id=job_id, api_wait=connection.api_wait)
+        connection.pause(interval)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            **provider_argument_spec(),
+            "description": {"type": "str"},
+            "timeout": {"type": "int", "default": 600},
+            "poll_interval": {"type": "int", "default": 2},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    connection = PanosConnection(module, params["provider"])
+    pending = connection.pending_changes()
+    result = {"pending": pending, "messages": [], "duration": 0.0, "api_wait": connection.api_wait}
+    if not pending or module.check_mode:
+        if module.check_mode and pending:
+            result["messages"] = ["The candidate configuration differs from the running one: a commit would run."]
+        module.exit_json(changed=pending, **result)
+    started = connection.now()
+    deadline = started + params["timeout"]
+    job_id = submit(connection, commit_command(params["description"]), deadline)
+    if job_id is None:
+        # Someone committed between our check and our commit: nothing was left to commit.
+        result["messages"] = ["There are no changes to commit."]
+        module.exit_json(changed=False, **result)
+    job = wait_for_job(connection, job_id, deadline, params["poll_interval"])
+    job_result = (job.findtext("result") or "").strip()
+    result.update(job_id=job_id, job_result=job_result, messages=job_messages(job),
+                  duration=round(connection.now() - started, 1))
+    if job_result != "OK":
+        module.fail_json(
+            msg=(f"Commit job {job_id} on {connection.address} failed: {' | '.join(result['messages']) or 'no message'}. "
+                 "The candidate configuration is kept as it is: fix the object the messages name (or revert it "
+                 "with 'revert config' on the firewall) and re-run."),
+            **result)
+    module.exit_json(changed=True, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Our PAN-OS modules against a firewall twin of the lab, each run as Ansible runs a module (a
+separate Python process reading its arguments from a file), in the order site.yml uses them:
+admin password over SSH, interface map checked by MAC, interfaces, zone, virtual router, HA,
+commit - then the same again, which must change nothing. Skipped without `vmseries-lab`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".venv" / "collections"
+PASSWORD = "Lab-Modules-1"
+CLI = Path(sys.executable).parent / "vmseries-lab"
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CLI.exists(), reason="the lab CLI (vmseries-lab) is not installed")]
+
+
+def run(module: str, args: Dict[str, Any], tmp_path: Path, check: bool = False) -> Dict[str, Any]:
+    args_file = tmp_path / f"{module}-{uuid.uuid4().hex[:6]}.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check,
+                                                             "_ansible_diff": True}}))
+    env = {**os.environ, "PYTHONPATH": str(COLLECTIONS)}
+    proc = subprocess.run([sys.executable, "-m", f"ansible_collections.vmseries.aws_ha.plugins.modules.{module}",
+                           str(args_file)], capture_output=True, text=True, timeout=300, env=env, check=False)
+    try:
+        return json.loads(proc.stdout[proc.stdout.index("{"):])
+    except ValueError:
+        raise AssertionError(f"{module} printed no result:\n{proc.stdout}\n{proc.stderr}") from None
+
+
+@pytest.fixture(scope="module")
+def firewall(lab, tmp_path_factory) -> Dict[str, Any]:
+    """One VM-Series instance (mgmt, ha2, untrust ENIs at device index 0-2), booted."""
+    if lab.kind != "vmseries-lab":
+        pytest.skip("needs the vmseries-lab firewall twins, not moto alone")
+    ec2 = lab.client("ec2")
+    name = "m" + uuid.uuid4().hex[:8]
+    octet = 200 + int(name[1:3], 16) % 50
+    vpc = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    subnets = {role: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=zone)["Subnet"]
+               for i, role in enumerate(["mgmt", "ha2", "untrust"])}
+    key_file = tmp_path_factory.mktemp("keys") / f"{name}.pem"
+    key_file.write_text(ec2.create_key_pair(KeyName=name)["KeyMaterial"])
+    key_file.chmod(0o600)
+    enis = {role: ec2.create_network_interface(SubnetId=subnet["SubnetId"])["NetworkInterface"]
+            for role, subnet in subnets.items()}
+    image = ec2.describe_images(Owners=["679593333241"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.xlarge", KeyName=name,
+        NetworkInterfaces=[{"NetworkInterfaceId": enis[r]["NetworkInterfaceId"], "DeviceIndex": i}
+                           for i, r in enumerate(["mgmt", "ha2", "untrust"])])["Instances"][0]["InstanceId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = json.loads((lab.state_dir / "state.json").read_text())
+        found = next((f for f in state.get("firewalls", []) if f["instance_id"] == instance), None)
+        if found and found["api_port"] and found["ssh_port"]:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the lab started no firewall for {instance}")
+    return {"instance_id": instance, "key_file": str(key_file), "enis": enis, "subnets": subnets,
+            "endpoint_url": lab.endpoint_url, "region": lab.region, "state_dir": lab.state_dir,
+            "provider": {"ip_address": found["api_host"], "port": found["api_port"], "username": "admin",
+                         "password": PASSWORD},
+            "ssh_host": found["ssh_host"], "ssh_port": found["ssh_port"]}
+
+
+def aws(firewall: Dict[str, Any]) -> Dict[str, Any]:
+    return {"region": firewall["region"], "endpoint_url": firewall["endpoint_url"], "access_key": "testing",
+            "secret_key": "testing"}
+
+
+def test_the_whole_chain_then_nothing_changes(firewall, tmp_path):
+    provider = firewall["provider"]
+    bootstrap = {"provider": provider, "ssh_key_file": firewall["key_file"], "ssh_host": firewall["ssh_host"],
+                 "ssh_port": firewall["ssh_port"], "wait_for_ssh_timeout": 120, "api_wait_timeout": 5,
+                 "return_api_key": True}
+    first = run("admin_password", bootstrap, tmp_path)
+    assert first.get("changed") is True and first["method"] == "ssh" and first["api_key"], first
+    again = run("admin_password", bootstrap, tmp_path)
+    assert again["changed"] is False and again["method"] == "api" and again["ssh_attempts"] == 0, again
+
+    mapped = run("interface_map", {"instance_id": firewall["instance_id"], "provider": provider, **aws(firewall)},
+                 tmp_path)
+    assert mapped.get("verified") is True, mapped
+    assert [r["panos_name"] for r in mapped["interfaces"]] == ["management", "ethernet1/1", "ethernet1/2"]
+    untrust = mapped["by_name"]["ethernet1/2"]
+    ha2 = mapped["by_name"]["ethernet1/1"]
+
+    tasks = [
+        ("ethernet_interface", {"name": "ethernet1/1", "mode": "ha", "comment": "HA2"}),
+        ("ethernet_interface", {"name": "ethernet1/2", "ip": [f"{untrust['private_ip']}/{untrust['prefix_length']}"],
+                                "comment": "untrust"}),
+        ("zone", {"name": "untrust", "interfaces": ["ethernet1/2"]}),
+        ("virtual_router", {"interfaces": ["ethernet1/2"], "static_routes": [
+            {"name": "default", "destination": "0.0.0.0/0", "nexthop": untrust["gateway"], "interface": "ethernet1/2"}]}),
+        ("high_availability", {"group_id": 9, "peer_ip": "10.9.9.9", "ha2_ip_address": ha2["private_ip"],
+                               "ha2_netmask": ha2["netmask"], "ha2_gateway": ha2["gateway"], "device_priority": 100,
+                               "state_sync_transport": "udp"}),
+    ]
+    for module, args in tasks:
+        result = run(module, {"provider": provider, **args}, tmp_path)
+        assert result.get("changed") is True, (module, result)
+    committed = run("commit", {"provider": provider, "description": "modules lab test", "poll_interval": 1}, tmp_path)
+    assert committed.get("changed") is True and committed["job_result"] == "OK", committed
+
+    for module, args in tasks:
+        result = run(module, {"provider": provider, **args}, tmp_path)
+        assert result.get("changed") is False, (module, result)
+    assert run("commit", {"provider": provider}, tmp_path)["changed"] is False
+
+    # Check mode: a would-be change is reported, nothing is written, nothing becomes pending.
+    preview = run("zone", {"provider": provider, "name": "untrust", "interfaces": ["ethernet1/2", "ethernet1/1"]},
+                  tmp_path, check=True)
+    assert preview["changed"] is True and "ethernet1/1" in preview["diff"]["after"]
+    assert run("commit", {"provider": provider}, tmp_path, check=True)["changed"] is False
+
+
+def test_wrong_password_fails_at_once(firewall, tmp_path):
+    started = time.monotonic()
+    result = run("zone", {"provider": dict(firewall["provider"], password="wrong"), "name": "x"}, tmp_path)
+    assert result.get("failed") is True and "refused the credentials" in result["msg"], result
+    assert "wrong" not in result["msg"] and time.monotonic() - started < 30
+
+
+def test_commit_failure_messages_come_back_verbatim(firewall, tmp_path):
+    provider = firewall["provider"]
+    cli = [str(CLI), "fault", "set", "--kind", "commit-fail", "--instance", firewall["instance_id"],
+           "--message", "Validation Error: zone -> untrust is invalid", "--count", "1",
+           "--state-dir", str(firewall["state_dir"])]
+    if subprocess.run(cli, capture_output=True, text=True, timeout=60, check=False).returncode != 0:
+        pytest.skip("this lab cannot inject commit failures")
+    run("zone", {"provider": provider, "name": "trust", "interfaces": []}, tmp_path)
+    failed = run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)
+    assert failed.get("failed") is True and "Validation Error: zone -> untrust is invalid" in failed["msg"], failed
+    assert failed["job_result"] == "FAIL"
+    assert run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)["job_result"] == "OK"

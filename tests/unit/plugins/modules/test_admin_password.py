@@ -1,0 +1,142 @@
+"""admin_password: no SSH when the API already takes the password; otherwise the CLI dialogue,
+connection retries, failures and check mode."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ModuleExit
+from netmiko import NetmikoAuthenticationException, NetmikoTimeoutException
+from panos.base import PanDevice
+from panos.errors import PanDeviceXapiError
+
+from ansible_collections.vmseries.aws_ha.plugins.modules import admin_password
+
+OK_OUTPUT = {
+    "configure": "Entering configuration mode\n[edit]\nadmin@PA-VM# ",
+    "set mgt-config users admin password": "Enter password   : ",
+    "commit": "Commit job 2 is in progress. Use Ctrl+C to return to command prompt\n...100%\n"
+              "Configuration committed successfully\n[edit]\nadmin@PA-VM# ",
+    "exit": "admin@PA-VM> ",
+}
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+class Session:
+    def __init__(self, outputs, password):
+        self.outputs, self.password = outputs, password
+        self.sent = []
+        self.disconnected = False
+
+    def send_command(self, command, **kwargs):
+        self.sent.append((command, kwargs["expect_string"]))
+        if command == self.password:
+            return "Confirm password : " if len([c for c, _ in self.sent if c == command]) == 1 else "admin@PA-VM# "
+        return self.outputs[command]
+
+    def disconnect(self):
+        self.disconnected = True
+
+
+@pytest.fixture
+def firewall(monkeypatch, fake_xapi, provider):
+    """The API refuses the password until the CLI has committed it."""
+    state = {"password_set": False, "keygens": 0, "connects": [], "connect_errors": [], "outputs": dict(OK_OUTPUT)}
+    clock = FakeClock()
+    monkeypatch.setattr(admin_password, "time", clock)
+
+    def keygen(self):
+        state["keygens"] += 1
+        if not state["password_set"]:
+            raise PanDeviceXapiError("URLError: code: 403 reason: Forbidden")
+        return "LUFRPT-key"
+
+    def connect(**kwargs):
+        state["connects"].append(kwargs)
+        if state["connect_errors"]:
+            raise state["connect_errors"].pop(0)
+        session = Session(state["outputs"], provider["password"])
+        original = session.send_command
+
+        def send(command, **send_kwargs):
+            out = original(command, **send_kwargs)
+            if command == "commit" and "committed successfully" in out:
+                state["password_set"] = True
+            return out
+
+        session.send_command = send
+        state["session"] = session
+        return session
+
+    monkeypatch.setattr(PanDevice, "_retrieve_api_key", keygen)
+    monkeypatch.setattr(admin_password, "ConnectHandler", connect)
+    return state
+
+
+def args(provider, **extra):
+    return {"provider": provider, "ssh_key_file": "/keys/pair.pem", "ssh_host": "198.51.100.5", **extra}
+
+
+def test_password_already_works_no_ssh(firewall, run_module, provider):
+    firewall["password_set"] = True
+    result = run_module(admin_password, args(provider, return_api_key=True))
+    assert result["changed"] is False and result["method"] == "api" and result["api_key"] == "LUFRPT-key"
+    assert firewall["connects"] == [] and result["ssh_attempts"] == 0
+
+
+def test_fresh_firewall_gets_its_password_over_ssh(firewall, run_module, provider):
+    result = run_module(admin_password, args(provider, return_api_key=True))
+    assert result["changed"] is True and result["method"] == "ssh" and result["api_key"] == "LUFRPT-key"
+    [connect] = firewall["connects"]
+    assert connect["device_type"] == "paloalto_panos" and connect["use_keys"] is True
+    assert connect["key_file"] == "/keys/pair.pem" and connect["host"] == "198.51.100.5" and connect["port"] == 22
+    assert [c for c, _ in firewall["session"].sent] == [
+        "configure", "set mgt-config users admin password", provider["password"], provider["password"], "commit", "exit"]
+    assert firewall["session"].disconnected
+
+
+def test_key_is_not_returned_unless_asked(firewall, run_module, provider):
+    assert "api_key" not in run_module(admin_password, args(provider))
+
+
+def test_check_mode_reports_the_change_without_ssh(firewall, run_module, provider):
+    result = run_module(admin_password, args(provider), check=True)
+    assert result["changed"] is True and firewall["connects"] == []
+
+
+def test_booting_firewall_ssh_is_retried(firewall, run_module, provider):
+    firewall["connect_errors"] = [NetmikoTimeoutException("TCP connection to device failed."),
+                                  NetmikoAuthenticationException("Authentication to device failed.")]
+    result = run_module(admin_password, args(provider))
+    assert result["changed"] is True and result["ssh_attempts"] == 3
+
+
+def test_ssh_never_up_fails_with_the_cause(firewall, run_module, provider):
+    firewall["connect_errors"] = [NetmikoTimeoutException("TCP connection to device failed.")] * 1000
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider, wait_for_ssh_timeout=60))
+    assert "Could not log in over SSH to admin@198.51.100.5:22 within 60 s" in failure.value.result["msg"]
+    assert "may still be booting" in failure.value.result["msg"]
+
+
+def test_wrong_key_is_named(firewall, run_module, provider):
+    firewall["connect_errors"] = [NetmikoAuthenticationException("Authentication to device failed.")] * 1000
+    with pytest.raises(ModuleExit, match=r"refuses the key: check that ssh_key_file \(/keys/pair.pem\)"):
+        run_module(admin_password, args(provider, wait_for_ssh_timeout=30))
+
+
+def test_commit_failure_is_reported_without_the_password(firewall, run_module, provider):
+    firewall["outputs"]["commit"] = f"Commit failed: password {provider['password']} too weak\nadmin@PA-VM# "
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider))
+    assert "did not commit the new password" in failure.value.result["msg"]
+    assert provider["password"] not in failure.value.result["msg"] + failure.value.result["output"]
