@@ -1,0 +1,92 @@
+"""vmseries.aws_ha.pair_state and failover_verify through ansible-playbook against a lab pair
+built with the real clients (the collection's own PAN-OS stages are not needed for this)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .pairs import PASSWORD
+from .test_failover import SCALE, build_pair
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+
+
+def run(running_lab, tmp_path, pair, tasks):
+    state = running_lab.state
+    providers = {node: {"ip_address": fw["api_host"], "port": fw["api_port"], "username": "admin", "password": PASSWORD}
+                 for node, fw in (("primary", running_lab.firewall(pair.primary)),
+                                  ("secondary", running_lab.firewall(pair.secondary)))}
+    play = [{
+        "name": "failover module test", "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/vmseries.aws_ha.aws": {
+            "region": state["region"], "endpoint_url": state["aws_endpoint_url"],
+            "access_key": "testing", "secret_key": "testing"}},
+        "vars": {"providers": providers, "pair_name": pair.name},
+        "tasks": tasks + [{"name": "save", "ansible.builtin.copy": {
+            "content": "{{ result | to_json }}", "dest": str(tmp_path / "result.json"), "mode": "0600"}}],
+    }]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "0"}
+    proc = subprocess.run([PLAYBOOK, str(tmp_path / "play.yml"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = json.loads((tmp_path / "result.json").read_text()) if (tmp_path / "result.json").exists() else None
+    return proc, result
+
+
+def verify_task(**options):
+    return {"name": "verify", "vmseries.aws_ha.failover_verify": {
+        "pair_name": "{{ pair_name }}", "primary": "{{ providers.primary }}", "secondary": "{{ providers.secondary }}",
+        **options}, "register": "result", "ignore_errors": True}
+
+
+@pytest.fixture(scope="module")
+def pair(running_lab):
+    return build_pair(running_lab)
+
+
+def test_pair_state_sees_a_healthy_pair(pair, running_lab, tmp_path):
+    p, _ = pair
+    proc, result = run(running_lab, tmp_path, p, [{"name": "state", "vmseries.aws_ha.pair_state": {
+        "primary": "{{ providers.primary }}", "secondary": "{{ providers.secondary }}",
+        "expect_active": "primary", "wait_timeout": 30}, "register": "result"}])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (result["active"], result["passive"]) == ("primary", "secondary")
+    assert "Lab-Secret" not in proc.stdout
+
+
+def test_failover_by_stopping_the_active_and_restore(pair, running_lab, tmp_path):
+    p, _ = pair
+    proc, result = run(running_lab, tmp_path, p, [verify_task(method="stop_instance", timeout=30, restore_timeout=60)])
+    assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
+    steps = [row["step"] for row in result["timeline"]]
+    assert steps[0] == "trigger" and {"promoted", "attached:untrust", "attached:trust", "eip:untrust"} <= set(steps)
+    # Within the HA timers' bound: promotion hold + hello interval, scaled like the lab, + 2 s.
+    assert result["total_seconds"] <= (2.0 + 8.0) * SCALE + 2.0
+    assert result["restore"]["active"] == "secondary" and result["restore"]["enis_moved_back"] is False
+    assert any("t (s)" in line for line in result["report_lines"])
+
+
+def test_refuses_an_unhealthy_pair(pair, running_lab, tmp_path):
+    p, _ = pair
+    running_lab.client("ec2").stop_instances(InstanceIds=[p.primary])  # the passive now: the pair is degraded
+    running_lab.wait_for(lambda: running_lab.firewall(p.primary)["state"] == "down", what="primary down")
+    proc, result = run(running_lab, tmp_path, p, [verify_task(timeout=10, restore=False)])
+    assert result["failed"] and "Refusing to fail over" in result["msg"], proc.stdout[-3000:]
+    running_lab.client("ec2").start_instances(InstanceIds=[p.primary])
+
+
+def test_missing_detach_permission_is_named(running_lab, tmp_path):
+    from .pairs import FOUR_ACTIONS
+
+    p, _ = build_pair(running_lab, [a for a in FOUR_ACTIONS if a != "ec2:DetachNetworkInterface"])
+    proc, result = run(running_lab, tmp_path, p, [verify_task(timeout=5, restore=False)])
+    assert result["failed"], proc.stdout[-3000:]
+    assert "ec2:DetachNetworkInterface" in result["msg"] and result["stuck_step"] == "detached:untrust"
