@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: deploy test venv lab-up lab-down clean
+.PHONY: deploy test venv lab-up lab-down ee-context ee clean
 
 deploy: $(STAMP)
 	scripts/deploy-lab
@@ -24,6 +24,14 @@ lab-up: $(STAMP)
 lab-down: $(STAMP)
 	$(VENV)/bin/vmseries-lab down
 
+# The execution environment for AWX (execution-environment.yml): the build context alone, or the
+# image (needs podman or docker).
+ee-context: $(STAMP)
+	scripts/ee create --context context
+
+ee: $(STAMP)
+	scripts/ee build --context context
+
 clean:
 	-$(VENV)/bin/vmseries-lab down
-	rm -rf $(VENV) .lab .pytest_cache
+	rm -rf $(VENV) .lab .pytest_cache dist context
