@@ -205,11 +205,22 @@ def test_instance_without_profile_is_reported_not_patched(deployed, ec2, run_pla
     assert "IamInstanceProfile" not in pair_instances(ec2)["secondary"]
 
 
+def test_teardown_removes_nothing_unless_the_pair_is_confirmed(deployed, lab: Lab, run_playbook):
+    before = tagged(lab, PAIR)
+    for confirmation in (None, {"vmseries_teardown_confirm": "other-pair"}):
+        run = run_playbook("playbooks/teardown.yml", confirmation)
+        assert run.rc != 0
+        assert f"Not tearing down pair {PAIR}" in run.output
+        assert f"-e vmseries_teardown_confirm={PAIR}" in run.output
+        assert run.recap()["changed"] == 0
+    assert tagged(lab, PAIR) == before
+
+
 def test_teardown_removes_everything(deployed, lab: Lab, run_playbook):
-    run = run_playbook("playbooks/teardown.yml")
+    run = run_playbook("playbooks/teardown.yml", {"vmseries_teardown_confirm": f"other-pair, {PAIR}"})
     assert run.rc == 0, run.output[-5000:]
     assert tagged(lab, PAIR) == {}
     assert not (lab.state_dir / f"{PAIR}-key.pem").exists()
-    again = run_playbook("playbooks/teardown.yml")
+    again = run_playbook("playbooks/teardown.yml", {"vmseries_teardown_confirm": PAIR})
     assert again.rc == 0, again.output[-5000:]
     assert again.recap()["changed"] == 0

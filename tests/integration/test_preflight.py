@@ -87,3 +87,16 @@ def test_anywhere_accepted_with_explicit_opt_in(lab: Lab, run_playbook):
     run = run_playbook("playbooks/preflight.yml", {"vmseries_operator_cidrs": ["0.0.0.0/0"], "vmseries_allow_mgmt_from_anywhere": True})
     assert run.rc == 0, run.output[-3000:]
     assert run.recap()["changed"] == 0
+
+
+def test_private_key_without_its_key_pair_is_not_overwritten(lab: Lab, run_playbook, tmp_path):
+    """Under AWX the key file is the PAN-OS credential's: creating a key pair would replace it."""
+    key_file = tmp_path / "operator-key.pem"
+    key_file.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot checked here\n-----END OPENSSH PRIVATE KEY-----\n")
+    run = run_playbook("playbooks/preflight.yml", {"vmseries_ssh_private_key_file": str(key_file)})
+    assert run.rc != 0, run.output[-3000:]
+    flat = " ".join(run.output.split())
+    assert f"vmseries_ssh_private_key_file ({key_file}) exists but EC2 key pair {PAIR}-key does not" in flat
+    assert "aws ec2 import-key-pair" in flat
+    assert key_file.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----\nnot checked")
+    assert tagged(lab, PAIR) == {}
