@@ -5,12 +5,17 @@ election options (device priority, preemption, timers) and the HA2 state-sync tr
 into the same <high-availability> element at their schema xpaths:
 deviceconfig/high-availability/group/election-option/{device-priority,preemptive,timers/...} and
 deviceconfig/high-availability/group/state-synchronization/transport (PAN-OS 8.1+; before 8.1 the
-same under group/entry[@name='<group id>'])."""
+same under group/entry[@name='<group id>']).
+
+It also keeps what the module does not manage: HA settings made by hand or by another collection
+(link and path monitoring, backup links, HA1 encryption, ...) survive a run of the module."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import without_bookkeeping
 
 HA_XPATH = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability"
 ADVANCED_TIMERS = {
@@ -21,6 +26,62 @@ ADVANCED_TIMERS = {
     "monitor_fail_hold_up_time": "monitor-fail-hold-up-time",
     "additional_master_hold_up_time": "additional-master-hold-up-time",
 }
+
+# What high_availability owns, as paths inside <high-availability> (the pre-8.1 group entry
+# counts as "group"): these come from the module's parameters alone, and whatever the firewall has
+# there is replaced; everything else the firewall has is kept. Owned leaves are listed one by one so
+# that their unmanaged siblings (interface/ha1/encryption, group/state-synchronization/ha2-keep-alive,
+# group/election-option/heartbeat-backup) stay. The timer profile is owned whole, so that an advanced
+# timer left out of advanced_timers goes back to its default instead of lingering.
+OWNED_PATHS = frozenset({
+    "enabled",
+    "group/group-id",
+    "group/peer-ip",
+    "group/configuration-synchronization/enabled",
+    "group/state-synchronization/enabled",
+    "group/state-synchronization/transport",
+    "group/election-option/device-priority",
+    "group/election-option/preemptive",
+    "group/election-option/timers",
+    "interface/ha1/port",
+    "interface/ha1/ip-address",
+    "interface/ha1/netmask",
+    "interface/ha1/gateway",
+    "interface/ha2/port",
+    "interface/ha2/ip-address",
+    "interface/ha2/netmask",
+    "interface/ha2/gateway",
+})
+# One-of containers: only the chosen child may exist (the mode), so a different choice found on the
+# firewall is dropped, while the settings under the same choice (passive-link-state) are kept.
+CHOICE_PATHS = frozenset({"group/mode"})
+
+
+def keep_unmanaged(desired: ET.Element, found: Optional[ET.Element]) -> ET.Element:
+    """desired plus every setting of found (the firewall's <high-availability>) outside
+    OWNED_PATHS, so writing desired with one edit request removes nothing the module does not own."""
+    if found is not None:
+        _merge_unowned(desired, found, "")
+    return desired
+
+
+def _merge_unowned(desired: ET.Element, found: ET.Element, path: str) -> None:
+    choice = path in CHOICE_PATHS
+    for found_child in found:
+        if found_child.tag == "entry" and path == "group":
+            # The pre-8.1 group entry is named by the group id, which the module owns.
+            target = desired.find("entry")
+            if target is not None:
+                _merge_unowned(target, found_child, path)
+            continue
+        child_path = f"{path}/{found_child.tag}" if path else found_child.tag
+        if child_path in OWNED_PATHS:
+            continue
+        target = desired.find(found_child.tag)
+        if target is not None:
+            _merge_unowned(target, found_child, child_path)
+        elif not choice:
+            desired.append(without_bookkeeping(found_child))
 
 
 def _child(parent: ET.Element, tag: str) -> ET.Element:
@@ -53,20 +114,3 @@ def add_election_and_transport(ha: ET.Element, device_priority: int, preemptive:
             if value is not None:
                 ET.SubElement(timer_node, tag).text = str(value)
     return ha
-
-
-def normalized(element: ET.Element) -> Dict[str, Any]:
-    """An order-insensitive form: PAN-OS returns configuration in schema order, which need not be
-    the order it was written in."""
-    children: Dict[str, Any] = {}
-    for child in element:
-        key = child.tag + (f"[{child.get('name')}]" if child.get("name") is not None else "")
-        children.setdefault(key, []).append(normalized(child))
-    text = (element.text or "").strip()
-    return {"text": text, "children": {k: sorted(v, key=repr) for k, v in sorted(children.items())}}
-
-
-def same_config(a: Optional[ET.Element], b: Optional[ET.Element]) -> bool:
-    if a is None or b is None:
-        return a is b
-    return normalized(a) == normalized(b)

@@ -291,6 +291,7 @@ def _single_result(response: Optional[ET.Element]) -> Optional[ET.Element]:
 
 
 # -- XML comparison and diff -----------------------------------------------------------------------
+BOOKKEEPING_ATTRIBUTES = ("admin", "dirtyId", "time", "uuid")
 XmlLike = Union[None, str, bytes, ET.Element]
 
 
@@ -316,15 +317,23 @@ def same_xml(a: XmlLike, b: XmlLike) -> bool:
     return canonical(ea) == canonical(eb)
 
 
+def without_bookkeeping(element: ET.Element) -> ET.Element:
+    """A copy of element without the attributes PAN-OS adds to configuration it returns (who
+    changed a node and when): they are not configuration, and are not to be written back."""
+    element = copy.deepcopy(element)
+    for node in element.iter():
+        for attribute in BOOKKEEPING_ATTRIBUTES:
+            node.attrib.pop(attribute, None)
+    return element
+
+
 def pretty_xml(value: XmlLike) -> str:
     """Indented XML without PAN-OS bookkeeping attributes, one element per line, for diffs."""
     element = _as_element(value)
     if element is None:
         return ""
-    element = copy.deepcopy(element)
+    element = without_bookkeeping(element)
     for node in element.iter():
-        for attribute in ("admin", "dirtyId", "time", "uuid"):
-            node.attrib.pop(attribute, None)
         if node.text is not None and not node.text.strip():
             node.text = None
         node.tail = None

@@ -17,9 +17,12 @@ description:
     object model lacks, are written into the same element at their schema xpaths
     (C(group/election-option), C(group/state-synchronization/transport); under
     C(group/entry[@name=<id>]) before PAN-OS 8.1, as pan-os-python renders the group there).
-  - The module owns the whole C(deviceconfig/high-availability) element and writes it with one
-    C(edit) request; HA settings it does not model (link and path monitoring, backup links) are
-    removed.
+  - Writes the C(deviceconfig/high-availability) element with one C(edit) request, keeping every
+    HA setting the module does not manage as the firewall has it (link and path monitoring,
+    HA1/HA2 backup links, HA3, HA1 encryption and monitor hold time, HA2 keep-alive, heartbeat
+    backup, passive link state, description), so those can be managed by hand or with
+    C(paloaltonetworks.panos) alongside. The timer profile is managed whole, so an advanced timer
+    left out of O(advanced_timers) returns to its PAN-OS default.
   - Edits the candidate configuration only (commit with M(vmseries.aws_ha.commit)); reports a
     change only when the HA configuration differs (order-insensitive, as PAN-OS returns
     configuration in schema order), with the XML before and after in diff mode.
@@ -162,8 +165,8 @@ except ImportError:
 
 
 def desired_element(connection: PanosConnection, params: dict) -> ET.Element:
-    """The whole <high-availability> element: pan-os-python's rendering of what it models (in the
-    layout of the firewall's PAN-OS version) plus the election options and HA2 transport."""
+    """What the module manages of <high-availability>: pan-os-python's rendering of what it models
+    (in the layout of the firewall's PAN-OS version) plus the election options and HA2 transport."""
     connection.ensure_version()
     ha = HighAvailability(enabled=params["enabled"], group_id=params["group_id"], peer_ip=params["peer_ip"],
                           mode=params["mode"], config_sync=params["config_sync"], state_sync=True)
@@ -222,8 +225,8 @@ def main() -> None:
     validate(module)
     params = module.params
     connection = PanosConnection(module, params["provider"])
-    desired = desired_element(connection, params)
     found = connection.xapi_get(ha_config.HA_XPATH)
+    desired = ha_config.keep_unmanaged(desired_element(connection, params), found)
     after = ET.tostring(desired, encoding="unicode")
     changed = not same_xml(found, desired)
     if changed and not module.check_mode:

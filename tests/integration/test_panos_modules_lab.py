@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict
 
+import pan.xapi
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,6 +126,28 @@ def test_the_whole_chain_then_nothing_changes(firewall, tmp_path):
                   tmp_path, check=True)
     assert preview["changed"] is True and "ethernet1/1" in preview["diff"]["after"]
     assert run("commit", {"provider": provider}, tmp_path, check=True)["changed"] is False
+
+
+def test_ha_settings_made_elsewhere_survive_the_ha_module(firewall, tmp_path):
+    """Path monitoring and HA1 encryption, set with pan-python as an operator or another collection
+    would, are neither reported as a change nor removed when the module changes the priority."""
+    provider = firewall["provider"]
+    xapi = pan.xapi.PanXapi(hostname=provider["ip_address"], port=provider["port"], api_username="admin",
+                            api_password=PASSWORD, timeout=30)
+    ha_xpath = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability"
+    xapi.set(ha_xpath + "/group", "<monitoring><path-monitoring><enabled>yes</enabled></path-monitoring></monitoring>")
+    xapi.set(ha_xpath + "/interface/ha1", "<encryption><enabled>yes</enabled></encryption>")
+    args = {"provider": provider, "group_id": 9, "peer_ip": "10.9.9.9", "ha2_ip_address": "10.9.1.10",
+            "ha2_netmask": "255.255.255.0", "device_priority": 100}
+    assert run("high_availability", args, tmp_path)["changed"] is True
+    assert run("high_availability", args, tmp_path)["changed"] is False
+    assert run("high_availability", {**args, "device_priority": 110}, tmp_path)["changed"] is True
+    xapi.get(ha_xpath)
+    candidate = xapi.xml_root()
+    assert "<device-priority>110</device-priority>" in candidate
+    assert "<path-monitoring><enabled>yes</enabled></path-monitoring>" in candidate.replace("\n", "").replace(" ", "")
+    assert "<encryption><enabled>yes</enabled></encryption>" in candidate.replace("\n", "").replace(" ", "")
+    assert run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)["job_result"] == "OK"
 
 
 def test_wrong_password_fails_at_once(firewall, tmp_path):

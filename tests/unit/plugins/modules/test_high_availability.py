@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import ModuleExit
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import same_xml
 from ansible_collections.vmseries.aws_ha.plugins.modules import high_availability
 
 HA_XPATH = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability"
@@ -65,7 +66,8 @@ def test_advanced_timers_xml(fake_xapi, run_module, provider):
             "</election-option>") in element
 
 
-def test_pre_81_layout_keeps_election_options_in_the_group_entry(fake_xapi, run_module, provider):
+def report_pre_81_version(fake_xapi):
+    """Make `show system info` say 8.0.5, where pan-os-python renders the group as an entry."""
     original = fake_xapi.op
 
     def old_version(cmd, *args, **kwargs):
@@ -76,11 +78,79 @@ def test_pre_81_layout_keeps_election_options_in_the_group_entry(fake_xapi, run_
         return response
 
     fake_xapi.op = old_version
+
+
+def test_pre_81_layout_keeps_election_options_in_the_group_entry(fake_xapi, run_module, provider):
+    report_pre_81_version(fake_xapi)
     run_module(high_availability, ha_args(provider))
     [(_action, _xpath, element)] = fake_xapi.modifying_calls()
     assert '<group><entry name="7">' in element
     assert ("<election-option><device-priority>100</device-priority><preemptive>yes</preemptive>"
             "<timers><recommended /></timers></election-option></entry></group>") in element
+
+
+DEVICECONFIG = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig"
+# Set by hand or by paloaltonetworks.panos: path monitoring, HA1 encryption, HA2 keep-alive,
+# passive link state, a backup HA1 link; with the bookkeeping attributes PAN-OS returns.
+UNMANAGED = {
+    "<mode><active-passive /></mode>":
+        "<mode><active-passive><passive-link-state>auto</passive-link-state></active-passive></mode>",
+    "<state-synchronization><enabled>yes</enabled>":
+        '<state-synchronization><enabled>yes</enabled><ha2-keep-alive admin="ops" time="2026/11/20 10:00:00">'
+        "<enabled>yes</enabled><action>log-only</action></ha2-keep-alive>",
+    "</election-option></group>":
+        "</election-option><monitoring><path-monitoring><enabled>yes</enabled><path-group><virtual-router>"
+        '<entry name="default"><destination-ip><entry name="uplink"><destination-ip><member>10.100.2.1</member>'
+        "</destination-ip></entry></destination-ip></entry></virtual-router></path-group></path-monitoring>"
+        "</monitoring></group>",
+    "<ha1><port>management</port></ha1>":
+        "<ha1><port>management</port><encryption><enabled>yes</enabled></encryption></ha1>"
+        "<ha1-backup><port>ethernet1/4</port><ip-address>10.100.4.10</ip-address>"
+        "<netmask>255.255.255.0</netmask></ha1-backup>",
+}
+
+
+def with_unmanaged(xml: str) -> str:
+    for plain, extended in UNMANAGED.items():
+        assert plain in xml
+        xml = xml.replace(plain, extended)
+    return xml
+
+
+def test_settings_the_module_does_not_manage_are_kept(fake_xapi, run_module, provider):
+    fake_xapi.load(DEVICECONFIG, with_unmanaged(EXPECTED))
+    assert run_module(high_availability, ha_args(provider))["changed"] is False
+    assert fake_xapi.modifying_calls() == []
+
+    result = run_module(high_availability, ha_args(provider, device_priority=110), diff=True)
+    [(_action, _xpath, element)] = fake_xapi.modifying_calls()
+    assert result["changed"] is True
+    assert same_xml(element, with_unmanaged(EXPECTED.replace(">100<", ">110<")))
+    assert "admin=" not in element and "time=" not in element
+    assert "path-monitoring" in result["diff"]["before"] and "path-monitoring" in result["diff"]["after"]
+
+
+def test_what_the_module_manages_is_replaced_whole(fake_xapi, run_module, provider):
+    # Another mode, an advanced timer and an HA2 gateway the new parameters leave out must go.
+    found = EXPECTED.replace("<mode><active-passive /></mode>", "<mode><active-active><device-id>0</device-id>"
+                             "</active-active></mode>").replace(
+        "<timers><recommended /></timers>", "<timers><advanced><hello-interval>8000</hello-interval></advanced></timers>")
+    fake_xapi.load(DEVICECONFIG, found)
+    run_module(high_availability, {k: v for k, v in ha_args(provider).items() if k != "ha2_gateway"})
+    [(_action, _xpath, element)] = fake_xapi.modifying_calls()
+    assert same_xml(element, EXPECTED.replace("<gateway>10.100.1.1</gateway>", ""))
+
+
+def test_pre_81_layout_keeps_unmanaged_settings_when_the_group_id_changes(fake_xapi, run_module, provider):
+    report_pre_81_version(fake_xapi)
+    fake_xapi.load(DEVICECONFIG, '<high-availability><group><entry name="7"><description>pair a</description>'
+                                 "<monitoring><link-monitoring><enabled>yes</enabled></link-monitoring></monitoring>"
+                                 "</entry></group></high-availability>")
+    run_module(high_availability, ha_args(provider, group_id=8))
+    [(_action, _xpath, element)] = fake_xapi.modifying_calls()
+    assert '<group><entry name="8">' in element and 'name="7"' not in element
+    assert "<description>pair a</description>" in element
+    assert "<monitoring><link-monitoring><enabled>yes</enabled></link-monitoring></monitoring>" in element
 
 
 @pytest.mark.parametrize("extra, message", [
