@@ -17,6 +17,8 @@ from typing import Any, Dict
 import pan.xapi
 import pytest
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection
+
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".venv" / "collections"
 PASSWORD = "Lab-Modules-1"
@@ -157,15 +159,51 @@ def test_wrong_password_fails_at_once(firewall, tmp_path):
     assert "wrong" not in result["msg"] and time.monotonic() - started < 30
 
 
+def fault(firewall: Dict[str, Any], action: str, *options: str) -> None:
+    cli = [str(CLI), "fault", action, "--instance", firewall["instance_id"], *options,
+           "--state-dir", str(firewall["state_dir"])]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def test_commit_failure_messages_come_back_verbatim(firewall, tmp_path):
     provider = firewall["provider"]
-    cli = [str(CLI), "fault", "set", "--kind", "commit-fail", "--instance", firewall["instance_id"],
-           "--message", "Validation Error: zone -> untrust is invalid", "--count", "1",
-           "--state-dir", str(firewall["state_dir"])]
-    if subprocess.run(cli, capture_output=True, text=True, timeout=60, check=False).returncode != 0:
-        pytest.skip("this lab cannot inject commit failures")
+    fault(firewall, "set", "--kind", "commit-fail", "--message", "Validation Error: zone -> untrust is invalid",
+          "--count", "1")
     run("zone", {"provider": provider, "name": "trust", "interfaces": []}, tmp_path)
     failed = run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)
     assert failed.get("failed") is True and "Validation Error: zone -> untrust is invalid" in failed["msg"], failed
     assert failed["job_result"] == "FAIL"
     assert run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)["job_result"] == "OK"
+
+
+class ModuleFailed(Exception):
+    pass
+
+
+class ModuleStub:
+    """What PanosConnection needs of an AnsibleModule."""
+    params: Dict[str, Any] = {}
+
+    def fail_json(self, msg: str, **_result: Any) -> None:
+        raise ModuleFailed(msg)
+
+
+def test_a_hanging_api_is_waited_out_then_reported(firewall):
+    """A management plane that accepts the connection and never answers (the lab's api-hang) must
+    cost a bounded time: each request times out, is retried, and a persistent hang becomes a clear
+    error, not a task that blocks the play forever."""
+    connection = PanosConnection(ModuleStub(), firewall["provider"], api_wait_timeout=60, request_timeout=1)
+    fault(firewall, "set", "--kind", "api-hang", "--seconds", "3", "--count", "2")
+    connection.ensure_version()  # not answered yet: waited out like a booting firewall
+    assert connection.api_wait["attempts"] == 2 and connection.device.version, connection.api_wait
+
+    fault(firewall, "set", "--kind", "api-hang", "--seconds", "3")
+    started = time.monotonic()
+    try:
+        with pytest.raises(ModuleFailed, match=r"after 4 attempts: .*timed out.*re-run the task"):
+            connection.op("<show><system><info></info></system></show>")
+    finally:
+        fault(firewall, "clear")
+    assert time.monotonic() - started < 4 * 1 + (1 + 2 + 4) + 5
+    assert connection.op("<show><system><info></info></system></show>").findtext("result/system/sw-version")
