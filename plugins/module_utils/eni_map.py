@@ -44,6 +44,8 @@ def row(eni: Mapping[str, Any], subnet_cidr: str, mgmt_interface_swap: bool = Fa
 def table(rows: List[Mapping[str, Any]]) -> List[str]:
     columns = [("device", "device_index"), ("PAN-OS name", "panos_name"), ("ENI", "eni_id"), ("private IP", "private_ip"),
                ("prefix", "prefix_length"), ("MAC", "mac"), ("Elastic IP", "public_ip"), ("src/dst check", "source_dest_check")]
+    if any("firewall_ip" in r for r in rows):
+        columns.append(("firewall IP", "firewall_ip"))
     header = [title for title, _key in columns]
     cells = [header] + [["-" if r[key] is None else str(r[key]) for _title, key in columns] for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
@@ -56,6 +58,20 @@ def firewall_macs(show_interface_all: ET.Element) -> Dict[str, str]:
     result = result if result is not None else show_interface_all
     return {e.findtext("name"): (e.findtext("mac") or "").lower() for e in result.findall("hw/entry")
             if (e.findtext("name") or "").startswith("ethernet")}
+
+
+def firewall_addresses(show_interface_all: ET.Element) -> Dict[str, Optional[str]]:
+    """ethernet name -> the address the firewall has on it (CIDR, static or learned by DHCP), or
+    None when it has none, from `show interface all` (its ifnet entries)."""
+    result = show_interface_all.find("result")
+    result = result if result is not None else show_interface_all
+    addresses: Dict[str, Optional[str]] = {}
+    for entry in result.findall("ifnet/entry"):
+        name = entry.findtext("name") or ""
+        if name.startswith("ethernet"):
+            ip = (entry.findtext("ip") or "").strip()
+            addresses[name] = ip if ip and ip != "N/A" else None
+    return addresses
 
 
 def mismatches(rows: List[Mapping[str, Any]], macs: Mapping[str, str]) -> List[str]:

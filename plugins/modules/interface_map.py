@@ -16,7 +16,7 @@ description:
     and C(management) for index 1.
   - With O(provider), reads C(show interface all) from the firewall and fails when the MAC address
     of any C(ethernet1/N) differs from the ENI expected there, listing expected and found per
-    interface.
+    interface, and adds to each row the address the firewall has on that interface.
   - Read-only; runs the same in check mode. The table in RV(table) is meant for humans (C(-v)).
 author:
   - vmseries.aws_ha maintainers (@vmseries)
@@ -88,20 +88,25 @@ EXAMPLES = r"""
 
 RETURN = r"""
 interfaces:
-  description: The instance's ENIs, sorted by device index.
+  description:
+    - The instance's ENIs, sorted by device index.
+    - With O(provider), each row also has C(firewall_ip), the address the firewall itself reports on
+      that interface (CIDR, configured statically or learned by DHCP), null when it has none (and for
+      the management interface, which C(show interface all) does not list); it should be the ENI's
+      private IP once the interface stage has run.
   returned: always
   type: list
   elements: dict
   sample:
     - {device_index: 2, panos_name: ethernet1/2, eni_id: eni-0a1b, subnet_id: subnet-1, private_ip: 10.100.2.10,
        prefix_length: 24, netmask: 255.255.255.0, gateway: 10.100.2.1, mac: "0e:12:34:56:78:9a",
-       public_ip: 198.51.100.7, source_dest_check: false, description: "", tags: {}}
+       public_ip: 198.51.100.7, source_dest_check: false, description: "", tags: {}, firewall_ip: 10.100.2.10/24}
 by_name:
   description: The same rows keyed by PAN-OS interface name.
   returned: always
   type: dict
 table:
-  description: The map as aligned text lines.
+  description: The map as aligned text lines (with a C(firewall IP) column with O(provider)).
   returned: always
   type: list
   elements: str
@@ -157,6 +162,10 @@ def main() -> None:
     if module.params["provider"]:
         connection = PanosConnection(module, module.params["provider"])
         shown = connection.op("<show><interface>all</interface></show>")
+        addresses = eni_map.firewall_addresses(shown)
+        for entry in rows:
+            entry["firewall_ip"] = addresses.get(entry["panos_name"])
+        result["table"] = eni_map.table(rows)
         problems = eni_map.mismatches(rows, eni_map.firewall_macs(shown))
         if problems:
             module.fail_json(

@@ -59,3 +59,22 @@ def test_table_is_aligned():
     lines = eni_map.table(ROWS)
     assert lines[0].startswith("device  PAN-OS name") and len(lines) == 5
     assert lines[1].split()[:2] == ["0", "management"]
+
+
+def test_firewall_addresses_static_dhcp_and_none():
+    shown = ET.fromstring(
+        "<response status='success'><result><ifnet>"
+        "<entry><name>ethernet1/1</name><ip>N/A</ip></entry>"
+        "<entry><name>ethernet1/2</name><ip>10.100.2.10/24</ip></entry>"
+        "<entry><name>ethernet1/3</name><ip></ip></entry>"
+        "<entry><name>tunnel</name><ip>N/A</ip></entry>"
+        "</ifnet><hw/></result></response>")
+    assert eni_map.firewall_addresses(shown) == {"ethernet1/1": None, "ethernet1/2": "10.100.2.10/24", "ethernet1/3": None}
+
+
+def test_table_shows_firewall_addresses_once_read():
+    rows = [dict(r, firewall_ip=None) for r in ROWS]
+    rows[2]["firewall_ip"] = "10.100.2.10/24"
+    lines = eni_map.table(rows)
+    assert lines[0].endswith("firewall IP") and lines[3].endswith("10.100.2.10/24") and lines[1].endswith("-")
+    assert "firewall IP" not in eni_map.table(ROWS)[0]

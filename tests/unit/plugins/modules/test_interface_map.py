@@ -41,14 +41,17 @@ def ec2(monkeypatch):
     monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, *args, **kwargs: FakeEc2())
 
 
-def show_interface_all(macs):
+def show_interface_all(macs, addresses=None):
     def handler(_cmd):
         root = ET.fromstring('<response status="success"><result><ifnet/><hw/></result></response>')
-        hw = root.find("result/hw")
+        hw, ifnet = root.find("result/hw"), root.find("result/ifnet")
         for name, mac in macs.items():
             entry = ET.SubElement(hw, "entry")
             ET.SubElement(entry, "name").text = name
             ET.SubElement(entry, "mac").text = mac
+            entry = ET.SubElement(ifnet, "entry")
+            ET.SubElement(entry, "name").text = name
+            ET.SubElement(entry, "ip").text = (addresses or {}).get(name, "N/A")
         return root
     return handler
 
@@ -83,6 +86,14 @@ def test_verified_against_the_firewall(fake_xapi, run_module, provider):
     result = run_module(interface_map, dict(BASE, provider=provider))
     assert result["verified"] is True and result["changed"] is False
     assert ("op", "<show><interface>all</interface></show>", None) in fake_xapi.calls
+
+
+def test_rows_carry_the_address_the_firewall_has(fake_xapi, run_module, provider):
+    fake_xapi.op_handlers["show interface"] = show_interface_all(
+        {"ethernet1/1": "0e:00:00:00:00:01", "ethernet1/2": "0e:00:00:00:00:02"}, {"ethernet1/2": "10.100.2.10/24"})
+    result = run_module(interface_map, dict(BASE, provider=provider))
+    assert [r["firewall_ip"] for r in result["interfaces"]] == [None, None, "10.100.2.10/24"]
+    assert result["table"][0].endswith("firewall IP") and result["table"][3].endswith("10.100.2.10/24")
 
 
 def test_mismatch_lists_expected_and_found(fake_xapi, run_module, provider):
