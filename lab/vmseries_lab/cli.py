@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 READY_TIMEOUT = 30.0
+# Under the state dir: where playbooks save the private keys of key pairs created in the lab's EC2.
+KEYS_DIR = "keys"
 
 
 def default_state_dir() -> Path:
@@ -68,6 +71,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 0
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "state.json").unlink(missing_ok=True)
+    # A new lab's EC2 has no key pairs, so private keys saved for the last lab's key pairs are
+    # stale: left there, they would make the next run's preflight refuse to create the key pair.
+    shutil.rmtree(state_dir / KEYS_DIR, ignore_errors=True)
+    (state_dir / KEYS_DIR).mkdir(mode=0o700)
     daemon_args = [sys.executable, "-m", "vmseries_lab.cli", "daemon", "--state-dir", str(state_dir),
                    "--aws-port", str(args.aws_port), "--region", args.region, "--boot-delay", str(args.boot_delay),
                    "--commit-duration", str(args.commit_duration), "--ha-timer-scale", str(args.ha_timer_scale)]

@@ -136,7 +136,7 @@ def test_instances_hardening(deployed, ec2):
 
 
 def test_private_key_written(deployed, lab: Lab):
-    key = lab.state_dir / f"{PAIR}-key.pem"
+    key = lab.state_dir / "keys" / f"{PAIR}-key.pem"
     assert key.exists()
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
@@ -220,7 +220,7 @@ def test_teardown_removes_everything(deployed, lab: Lab, run_playbook):
     run = run_playbook("playbooks/teardown.yml", {"vmseries_teardown_confirm": f"other-pair, {PAIR}"})
     assert run.rc == 0, run.output[-5000:]
     assert tagged(lab, PAIR) == {}
-    assert not (lab.state_dir / f"{PAIR}-key.pem").exists()
+    assert not (lab.state_dir / "keys" / f"{PAIR}-key.pem").exists()
     again = run_playbook("playbooks/teardown.yml", {"vmseries_teardown_confirm": PAIR})
     assert again.rc == 0, again.output[-5000:]
     assert again.recap()["changed"] == 0

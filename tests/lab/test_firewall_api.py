@@ -4,6 +4,7 @@ interfaces, op commands, error formats, faults, and its life tied to the EC2 ins
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import time
 import urllib.request
@@ -155,12 +156,18 @@ def test_status_command_lists_the_firewalls(single, running_lab):
 def test_up_is_fast_and_down_stops(tmp_path):
     from .conftest import CLI
 
+    # The private key of a key pair of an earlier lab, whose EC2 is gone.
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "lab-pair-key.pem").write_text("stale")
     started = time.monotonic()
     up = subprocess.run([CLI, "up", "--state-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False)
     assert up.returncode == 0, up.stdout + up.stderr
     assert time.monotonic() - started < 5
+    assert list((tmp_path / "keys").iterdir()) == [] and stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    (tmp_path / "keys" / "lab-pair-key.pem").write_text("current")
     assert subprocess.run([CLI, "up", "--state-dir", str(tmp_path)], capture_output=True, text=True,
                           timeout=60, check=False).stdout.startswith("The lab is already running")
+    assert (tmp_path / "keys" / "lab-pair-key.pem").read_text() == "current"
     down = subprocess.run([CLI, "down", "--state-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False)
     assert down.returncode == 0 and not (tmp_path / "state.json").exists()
     status = subprocess.run([CLI, "status", "--state-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False)
