@@ -52,21 +52,23 @@ def table(rows: List[Mapping[str, Any]]) -> List[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
 
 
+def _result(show_interface_all: ET.Element) -> ET.Element:
+    """The <result> of a `show interface all` response (or the element itself, already a result)."""
+    result = show_interface_all.find("result")
+    return result if result is not None else show_interface_all
+
+
 def firewall_macs(show_interface_all: ET.Element) -> Dict[str, str]:
     """ethernet name -> MAC from `show interface all` (its hw entries)."""
-    result = show_interface_all.find("result")
-    result = result if result is not None else show_interface_all
-    return {e.findtext("name"): (e.findtext("mac") or "").lower() for e in result.findall("hw/entry")
+    return {e.findtext("name"): (e.findtext("mac") or "").lower() for e in _result(show_interface_all).findall("hw/entry")
             if (e.findtext("name") or "").startswith("ethernet")}
 
 
 def firewall_addresses(show_interface_all: ET.Element) -> Dict[str, Optional[str]]:
     """ethernet name -> the address the firewall has on it (CIDR, static or learned by DHCP), or
     None when it has none, from `show interface all` (its ifnet entries)."""
-    result = show_interface_all.find("result")
-    result = result if result is not None else show_interface_all
     addresses: Dict[str, Optional[str]] = {}
-    for entry in result.findall("ifnet/entry"):
+    for entry in _result(show_interface_all).findall("ifnet/entry"):
         name = entry.findtext("name") or ""
         if name.startswith("ethernet"):
             ip = (entry.findtext("ip") or "").strip()

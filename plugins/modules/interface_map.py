@@ -157,15 +157,15 @@ def main() -> None:
         module.fail_json(msg=f"Instance {instance_id} has no attached ENIs (or does not exist in this region).")
     rows = sorted((eni_map.row(e, subnets[e["SubnetId"]], module.params["mgmt_interface_swap"]) for e in enis),
                   key=lambda r: r["device_index"])
-    result = {"changed": False, "interfaces": rows, "by_name": {r["panos_name"]: r for r in rows},
-              "table": eni_map.table(rows), "verified": False}
-    if module.params["provider"]:
-        connection = PanosConnection(module, module.params["provider"])
-        shown = connection.op("<show><interface>all</interface></show>")
+    connection = PanosConnection(module, module.params["provider"]) if module.params["provider"] else None
+    shown = connection.op("<show><interface>all</interface></show>") if connection else None
+    if shown is not None:
         addresses = eni_map.firewall_addresses(shown)
         for entry in rows:
             entry["firewall_ip"] = addresses.get(entry["panos_name"])
-        result["table"] = eni_map.table(rows)
+    result = {"changed": False, "interfaces": rows, "by_name": {r["panos_name"]: r for r in rows},
+              "table": eni_map.table(rows), "verified": False}
+    if connection is not None:
         problems = eni_map.mismatches(rows, eni_map.firewall_macs(shown))
         if problems:
             module.fail_json(
