@@ -6,7 +6,9 @@ Each fix is idempotent and names what AWS does.
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+import random
+from typing import Any, Optional, Set
 
 PORTLESS_OK = {"tcp", "udp", "icmp", "6", "17", "1", "-1", "all"}
 
@@ -74,7 +76,55 @@ def release_enis_on_terminate() -> None:
     Instance.terminate = terminate  # type: ignore[method-assign]
 
 
+def _addresses_in_use(network: ipaddress.IPv4Network) -> Set[ipaddress.IPv4Address]:
+    from moto.ec2.models import ec2_backends
+
+    # Across every VPC, which AWS does not require: the lab finds an HA peer by management IP
+    # alone, so two pairs in VPCs with one CIDR must not share an address either.
+    used = set()
+    # dict.values() on moto's lazy backend dicts lists the backends that exist, creating none.
+    for account in list(dict.values(ec2_backends)):
+        for backend in list(dict.values(account)):
+            for eni in list(getattr(backend, "enis", {}).values()):
+                for entry in eni.private_ip_addresses or [{"PrivateIpAddress": eni.private_ip_address}]:
+                    address = entry.get("PrivateIpAddress") if isinstance(entry, dict) else entry
+                    if address and ipaddress.ip_address(address) in network:
+                        used.add(ipaddress.ip_address(address))
+    return used
+
+
+def assign_free_private_ips() -> None:
+    """moto 5.2.5 gives an ENI created without an address a random one from the whole subnet: the
+    five addresses AWS reserves included, and one another ENI already has (1 in 256 for two ENIs
+    in a /24). AWS hands out a free, unreserved address or fails with
+    InsufficientFreeAddressesInSubnet. Two management ENIs with one address make an HA pair whose
+    peer is itself, which no real pair can be."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import elastic_network_interfaces
+
+    original = elastic_network_interfaces.random_private_ip
+    if getattr(original, "_vmseries_patched", False):
+        return
+
+    def free_private_ip(cidr: Optional[str] = None, ipv6: bool = False) -> str:
+        if ipv6 or not cidr:
+            return original(cidr, ipv6)
+        network = ipaddress.IPv4Network(cidr)
+        # AWS reserves the network address, the next three (router, DNS, future use) and the last.
+        usable = [network.network_address + offset for offset in range(4, network.num_addresses - 1)]
+        used = _addresses_in_use(network)
+        free = [address for address in usable if address not in used]
+        if not free:
+            raise EC2ClientError("InsufficientFreeAddressesInSubnet",
+                                 f"There are not enough free addresses in subnet {cidr} to satisfy the requested number of instances.")
+        return str(random.choice(free))  # noqa: S311 - an address, not a secret
+
+    free_private_ip._vmseries_patched = True  # type: ignore[attr-defined]
+    elastic_network_interfaces.random_private_ip = free_private_ip  # type: ignore[attr-defined]
+
+
 def apply_all() -> None:
     allow_portless_protocols()
+    assign_free_private_ips()
     find_elastic_ip_tags()
     release_enis_on_terminate()

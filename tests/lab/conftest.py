@@ -33,14 +33,18 @@ class RunningLab:
     def firewall(self, instance_id: str) -> Dict[str, Any]:
         return next(f for f in self.state["firewalls"] if f["instance_id"] == instance_id)
 
-    def wait_for(self, condition: Any, timeout: float = 20.0, interval: float = 0.05, what: str = "condition") -> Any:
+    def wait_for(self, condition: Any, timeout: float = 20.0, interval: float = 0.05, what: str = "condition",
+                 last_seen: Any = None) -> Any:
+        """``last_seen`` (a callable) describes the state the condition was waiting on, for the
+        failure message."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = condition()
             if value:
                 return value
             time.sleep(interval)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        seen = f"; last seen: {last_seen()}" if last_seen else ""
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}{seen}")
 
     def wait_up(self, instance_id: str, timeout: float = 20.0) -> Dict[str, Any]:
         def up():

@@ -4,6 +4,7 @@ moves the dataplane ENIs under the new active's own IAM role."""
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -35,7 +36,9 @@ def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False):
     assert devices["secondary"].commit(sync=True)["success"]
     running_lab.wait_for(lambda: devices["primary"].show_highavailability_state()[0] == "active"
                          and devices["secondary"].show_highavailability_state()[0] == "passive",
-                         what="one active, one passive")
+                         what="one active, one passive",
+                         last_seen=lambda: (pair.ips, {node: ET.tostring(ha_all(device), encoding="unicode")
+                                                        for node, device in devices.items()}))
     return pair, devices
 
 

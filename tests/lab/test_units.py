@@ -66,3 +66,28 @@ def test_tag_condition():
 def test_unknown_condition_never_grants():
     odd = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
     assert iam_policy.evaluate([odd], "ec2:AttachNetworkInterface", ENI) is None
+
+
+def test_enis_get_free_unreserved_addresses():
+    """As on AWS: every ENI created without an address gets one no other ENI has, never one of the
+    five the subnet reserves, and a full subnet is an error instead of a duplicate."""
+    import ipaddress
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    from vmseries_lab import moto_patches
+
+    moto_patches.apply_all()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/28")["Subnet"]["SubnetId"]
+        addresses = [ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["PrivateIpAddress"]
+                     for _ in range(11)]
+        network = ipaddress.ip_network("10.9.1.0/28")
+        reserved = {str(network.network_address + offset) for offset in (0, 1, 2, 3, 15)}
+        assert len(set(addresses)) == 11 and not reserved & set(addresses)
+        with pytest.raises(ClientError, match="InsufficientFreeAddressesInSubnet"):
+            ec2.create_network_interface(SubnetId=subnet)
