@@ -110,7 +110,10 @@ def imported_inventory(project: Path) -> Dict[str, Any]:
 def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path, imported_inventory, tmp_path_factory):
     """Launches a job template by name with survey answers on top of the survey's defaults."""
 
-    def run(template_name: str, answers: Optional[Dict[str, Any]] = None) -> "Job":
+    def run(template_name: str, answers: Optional[Dict[str, Any]] = None,
+            credential: Optional[Dict[str, str]] = None) -> "Job":
+        """``credential``: the PAN-OS credential's inputs that differ from the admin's password and
+        the operator's key."""
         template = TEMPLATES[template_name]
         data = tmp_path_factory.mktemp(re.sub(r"\W+", "-", template_name.lower()))
         shutil.copytree(project, data / "project", symlinks=True)
@@ -122,12 +125,11 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
         key_file = data / "env" / "credential_ssh_key"
         key_file.write_text(operator_key)
         key_file.chmod(0o600)
-        injected = {"username": "admin", "password": ADMIN_PASSWORD, "tower.filename.ssh_key": str(key_file)}
+        inputs = {"username": "admin", "password": ADMIN_PASSWORD, **(credential or {}),
+                  "tower.filename.ssh_key": str(key_file)}
         extravars = {q["variable"]: q["default"] for q in template["survey"] if "default" in q}
         extravars.update(answers or {})
-        for variable, template_text in OBJECTS["awx_panos_credential_type"]["injectors"]["extra_vars"].items():
-            field = re.fullmatch(r"\{\{\s*([\w.]+)\s*\}\}", template_text).group(1)
-            extravars[variable] = injected[field]
+        extravars.update(render_injector(OBJECTS["awx_panos_credential_type"]["injectors"]["extra_vars"], inputs))
         missing = [q["variable"] for q in template["survey"] if q["required"] and q["variable"] not in extravars]
         assert not missing, f"AWX would not launch {template_name} without answers for {missing}"
         (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
@@ -151,6 +153,25 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
     return run
 
 
+def render_injector(value: Any, inputs: Dict[str, str]) -> Any:
+    """What AWX makes of an injector: nested values kept, a field left empty rendered as ''."""
+    if isinstance(value, dict):
+        return {key: render_injector(item, inputs) for key, item in value.items()}
+    field = re.fullmatch(r"\{\{\s*([\w.]+)\s*\}\}", value).group(1)
+    return inputs.get(field, "")
+
+
+def api_keys(lab: Lab) -> Dict[str, str]:
+    """What an operator pastes into a keys-only credential: keygen on each firewall."""
+    from panos.firewall import Firewall
+
+    state = json.loads((lab.state_dir / "state.json").read_text())
+    nodes = {instance_id: node for node, instance_id in lab_instances(lab).items()}
+    return {f"api_key_{nodes[f['instance_id']]}": Firewall(f["api_host"], "admin", ADMIN_PASSWORD,
+                                                            port=f["api_port"]).api_key
+            for f in state["firewalls"] if f["instance_id"] in nodes}
+
+
 class Job:
     def __init__(self, status: str, runner_rc: int, stdout: str) -> None:
         self.status, self.runner_rc, self.stdout = status, runner_rc, stdout
@@ -162,14 +183,20 @@ class Job:
         raise AssertionError(f"no PLAY RECAP line for {PAIR}:\n{self.stdout[-3000:]}")
 
 
-def lab_firewalls(lab: Lab) -> Dict[str, str]:
-    state = json.loads((lab.state_dir / "state.json").read_text())
-    ec2 = lab.client("ec2")
+def lab_instances(lab: Lab) -> Dict[str, str]:
+    """node -> instance id of the pair's running firewalls."""
     nodes = {}
-    for reservation in ec2.describe_instances(Filters=[{"Name": "tag:vmseries:pair", "Values": [PAIR]}])["Reservations"]:
+    filters = [{"Name": "tag:vmseries:pair", "Values": [PAIR]}, {"Name": "instance-state-name", "Values": ["running"]}]
+    for reservation in lab.client("ec2").describe_instances(Filters=filters)["Reservations"]:
         for instance in reservation["Instances"]:
             tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
-            nodes[instance["InstanceId"]] = tags.get("vmseries:node")
+            nodes[tags.get("vmseries:node")] = instance["InstanceId"]
+    return nodes
+
+
+def lab_firewalls(lab: Lab) -> Dict[str, str]:
+    state = json.loads((lab.state_dir / "state.json").read_text())
+    nodes = {instance_id: node for node, instance_id in lab_instances(lab).items()}
     return {nodes[f["instance_id"]]: f["ha_state"] for f in state["firewalls"] if f["instance_id"] in nodes}
 
 
@@ -183,12 +210,24 @@ def test_deploy_job_template_builds_the_pair(launch, awx_lab: Lab):
     assert ADMIN_PASSWORD not in job.stdout
 
 
+def test_a_credential_without_password_or_api_keys_is_refused(launch, awx_lab: Lab):
+    job = launch("Verify failover", credential={"password": "", "api_key_primary": "only-one"})
+    assert job.status == "failed", job.stdout[-3000:]
+    assert "No way to log in to the secondary firewall of pair lab-pair" in " ".join(job.stdout.split())
+    # Deploying sets the password on first boot: API keys cannot stand in for it.
+    job = launch("Deploy HA pair", credential={"password": "", **api_keys(awx_lab)})
+    assert job.status == "failed" and "vmseries_admin_password is empty" in job.stdout, job.stdout[-3000:]
+    assert job.recap()["changed"] == 0
+
+
 def test_verify_failover_job_template_moves_the_dataplane_and_restores(launch, awx_lab: Lab):
-    job = launch("Verify failover")
+    # A credential with the firewalls' API keys and no password is enough to fail the pair over.
+    keys = api_keys(awx_lab)
+    job = launch("Verify failover", credential={"password": "", **keys})
     assert job.status == "successful", job.stdout[-6000:]
     assert "attached:untrust" in job.stdout and "attached:trust" in job.stdout
     assert re.search(r"restore: started instance i-\w+ of primary", job.stdout), job.stdout[-3000:]
-    assert ADMIN_PASSWORD not in job.stdout
+    assert not [secret for secret in (ADMIN_PASSWORD, *keys.values()) if secret in job.stdout]
 
 
 def test_tear_down_job_template_needs_the_pair_name(launch, awx_lab: Lab):

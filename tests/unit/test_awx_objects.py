@@ -125,7 +125,7 @@ def test_credential_injects_only_variables_the_roles_read():
         assert injected - {"vmseries_ssh_private_key_file"} <= set(read_by[name]), name
     assert "vmseries_ssh_private_key_file" in read_by["Deploy HA pair"]
     for field in OBJECTS["awx_panos_credential_type"]["inputs"]["fields"]:
-        if field["id"] in {"password", "ssh_private_key"}:
+        if field["id"] != "username":
             assert field.get("secret") is True, f"{field['id']} must be a secret field"
 
 
