@@ -86,11 +86,9 @@ def _addresses_in_use(network: ipaddress.IPv4Network) -> Set[ipaddress.IPv4Addre
     for account in list(dict.values(ec2_backends)):
         for backend in list(dict.values(account)):
             for eni in list(getattr(backend, "enis", {}).values()):
-                for entry in eni.private_ip_addresses or [{"PrivateIpAddress": eni.private_ip_address}]:
-                    address = entry.get("PrivateIpAddress") if isinstance(entry, dict) else entry
-                    if address and ipaddress.ip_address(address) in network:
-                        used.add(ipaddress.ip_address(address))
-    return used
+                # moto lists every address of an ENI here, the primary one included, as dicts.
+                used.update(ipaddress.ip_address(entry["PrivateIpAddress"]) for entry in eni.private_ip_addresses)
+    return {address for address in used if address in network}
 
 
 def assign_free_private_ips() -> None:
