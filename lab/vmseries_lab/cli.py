@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from . import profiles
+
 READY_TIMEOUT = 30.0
 # Under the state dir: where playbooks save the private keys of key pairs created in the lab's EC2.
 KEYS_DIR = "keys"
@@ -76,8 +78,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     shutil.rmtree(state_dir / KEYS_DIR, ignore_errors=True)
     (state_dir / KEYS_DIR).mkdir(mode=0o700)
     daemon_args = [sys.executable, "-m", "vmseries_lab.cli", "daemon", "--state-dir", str(state_dir),
-                   "--aws-port", str(args.aws_port), "--region", args.region, "--boot-delay", str(args.boot_delay),
-                   "--commit-duration", str(args.commit_duration), "--ha-timer-scale", str(args.ha_timer_scale)]
+                   "--aws-port", str(args.aws_port), "--region", args.region, "--profile", args.profile.name,
+                   "--time-scale", str(args.profile.time_scale)]
+    for name in profiles.timing_names():
+        daemon_args += ["--timing", f"{name}={getattr(args.profile, name)}"]
     if args.foreground:
         return cmd_daemon(args)
     log = open(state_dir / "lab.log", "ab")  # noqa: SIM115 - handed to the daemon for its lifetime
@@ -90,6 +94,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if state and state.get("pid") == proc.pid and state.get("ready"):
             print(f" ready in {time.monotonic() - started:.1f} s")
             print(f"AWS endpoint: {state['aws_endpoint_url']} ({state['region']}); control: {state['control_url']}")
+            print(f"Profile:      {describe_profile(state)}")
             print(f"State file:   {state_dir / 'state.json'}")
             return 0
         if proc.poll() is not None:
@@ -107,7 +112,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from .daemon import run
 
-    run(args.state_dir, args.region, args.aws_port, args.boot_delay, args.commit_duration, args.ha_timer_scale)
+    run(args.state_dir, args.region, args.aws_port, args.profile)
     return 0
 
 
@@ -129,6 +134,15 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe_profile(state: Dict[str, Any]) -> str:
+    profile = state.get("profile") or {}
+    effective = profile.get("effective", {})
+    boot = sum(v for k, v in effective.items() if k.startswith("boot_"))
+    return (f"{profile.get('name')} (time scale {profile.get('time_scale')}): boot {boot:.1f} s, commit "
+            f"{effective.get('commit')} s, ENI detach/attach {effective.get('eni_detach')}/{effective.get('eni_attach')} s, "
+            f"HA timers x{effective.get('ha_timer_scale')}")
+
+
 def table(rows: List[List[str]]) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
@@ -146,10 +160,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(state, indent=2))
         return 0
     print(f"AWS endpoint {state['aws_endpoint_url']} ({state['region']}), control {state['control_url']}")
-    rows = [["INSTANCE", "PAIR/NODE", "STATE", "HA", "API", "SSH", "COMMITS"]]
+    print(f"Profile {describe_profile(state)}")
+    rows = [["INSTANCE", "PAIR/NODE", "STATE", "BOOT PHASE", "HA", "API", "SSH", "COMMITS"]]
     for fw in state["firewalls"]:
-        rows.append([fw["instance_id"], f"{fw.get('pair') or '-'}/{fw.get('node') or '-'}", fw["state"], fw["ha_state"],
-                     fw["api_endpoint"], fw["ssh_endpoint"], str(fw["commits"])])
+        rows.append([fw["instance_id"], f"{fw.get('pair') or '-'}/{fw.get('node') or '-'}", fw["state"],
+                     fw.get("boot_phase", "-"), fw["ha_state"], fw["api_endpoint"], fw["ssh_endpoint"], str(fw["commits"])])
     print(table(rows) if len(rows) > 1 else "No firewalls (launch an instance from a VM-Series AMI).")
     return 0
 
@@ -204,9 +219,13 @@ def parser() -> argparse.ArgumentParser:
         common(p)
         p.add_argument("--aws-port", type=int, default=0, help="moto's port (0: a free one)")
         p.add_argument("--region", default="us-east-1")
-        p.add_argument("--boot-delay", type=float, default=3.0, help="seconds from instance running to firewall up")
-        p.add_argument("--commit-duration", type=float, default=1.0, help="seconds a commit job takes")
-        p.add_argument("--ha-timer-scale", type=float, default=0.25, help="factor applied to every PAN-OS HA timer")
+        p.add_argument("--profile", default="fast", choices=sorted(profiles.PROFILES),
+                       help="fast (default: tests, make deploy) or realistic (real durations, played at --time-scale)")
+        p.add_argument("--time-scale", type=float, default=None,
+                       help="multiplies every duration of the profile (realistic: 0.1 unless given; 1 = real speed)")
+        p.add_argument("--timing", action="append", default=[], metavar="NAME=SECONDS",
+                       help="override one duration of the profile, in its own seconds: "
+                            + ", ".join(profiles.timing_names()))
         if name == "up":
             p.add_argument("--foreground", action="store_true", help="run in this process (for debugging)")
     p = sub.add_parser("down", help="stop the lab")
@@ -237,6 +256,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "fault" and args.action == "set" and not args.kind:
         print("fault set needs --kind", file=sys.stderr)
         return 2
+    if args.command in ("up", "daemon"):
+        try:
+            args.profile = profiles.build(args.profile, args.time_scale,
+                                          dict(profiles.parse_timing(t) for t in args.timing))
+        except ValueError as error:
+            print(f"vmseries-lab {args.command}: {error}", file=sys.stderr)
+            return 2
     handlers = {"up": cmd_up, "daemon": cmd_daemon, "down": cmd_down, "status": cmd_status,
                 "counters": cmd_counters, "fault": cmd_fault}
     return handlers[args.command](args)

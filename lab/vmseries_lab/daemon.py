@@ -20,8 +20,9 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from . import moto_patches
+from . import moto_patches, profiles
 from .firewall import Firewall
+from .ports import service_port
 from .xmlapi import ApiServer
 
 ACCOUNT = "123456789012"
@@ -106,11 +107,13 @@ class Faults:
             return [dict(f) for f in self._faults]
 
 
-class ThrottledClient:
-    """A boto3 client whose calls fail with RequestLimitExceeded while an aws-throttle fault is on."""
+class FirewallEc2Client:
+    """EC2 as a firewall's HA engine reaches it: every call takes the profile's ec2_call time (the
+    round trip to the regional endpoint), and fails with RequestLimitExceeded while an
+    aws-throttle fault is on."""
 
-    def __init__(self, client: Any, faults: Faults, instance_id: Optional[str]) -> None:
-        self._client, self._faults, self._instance_id = client, faults, instance_id
+    def __init__(self, client: Any, faults: Faults, instance_id: Optional[str], latency: float) -> None:
+        self._client, self._faults, self._instance_id, self._latency = client, faults, instance_id, latency
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -118,6 +121,7 @@ class ThrottledClient:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(self._latency)
             if self._faults.take(self._instance_id, "aws-throttle"):
                 raise ClientError({"Error": {"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."}}, name)
             return attribute(*args, **kwargs)
@@ -128,15 +132,13 @@ class ThrottledClient:
 class Lab:
     """What firewalls, HA engines and the control endpoint share."""
 
-    def __init__(self, state_dir: Path, region: str, aws_port: int, boot_delay: float, commit_duration: float,
-                 ha_timer_scale: float, control_port: int = 0) -> None:
+    def __init__(self, state_dir: Path, region: str, aws_port: int, profile: profiles.Profile,
+                 control_port: int = 0) -> None:
         self.state_dir = state_dir
         self.region = region
         self.aws_port = aws_port or free_port()
         self.control_port = control_port or free_port()
-        self.boot_delay = boot_delay
-        self.commit_duration = commit_duration
-        self.ha_timer_scale = ha_timer_scale
+        self.profile = profile
         self.faults = Faults()
         self.firewalls: Dict[str, Firewall] = {}
         self.servers: Dict[str, Dict[str, Any]] = {}
@@ -163,7 +165,7 @@ class Lab:
                             config=botocore.config.Config(retries={"max_attempts": 1}), **CREDENTIALS)
 
     def ec2_client(self, instance_id: Optional[str] = None) -> Any:
-        return ThrottledClient(self._client("ec2"), self.faults, instance_id)
+        return FirewallEc2Client(self._client("ec2"), self.faults, instance_id, self.profile.seconds("ec2_call"))
 
     def iam_client(self) -> Any:
         return self._client("iam")
@@ -185,6 +187,8 @@ class Lab:
         from moto.server import ThreadedMotoServer
 
         moto_patches.apply_all()
+        moto_patches.ATTACHMENT_LATENCY.update(attach=self.profile.seconds("eni_attach"),
+                                               detach=self.profile.seconds("eni_detach"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.cert = ensure_certificate(self.state_dir)
         self._vmseries_amis = {a["ami_id"] for a in json.loads(AMIS_FILE.read_text()) if a["name"].startswith("PA-VM-")}
@@ -238,9 +242,7 @@ class Lab:
                         changed = True
                     if instance.state == "running":
                         since = self._running_since.setdefault(instance.id, now)
-                        if not fw.is_up() and now - since >= self.boot_delay:
-                            self._bring_up(instance.id)
-                            changed = True
+                        changed = self._boot_towards(instance.id, self.profile.phase_at(now - since)) or changed
                     else:
                         self._running_since.pop(instance.id, None)
                         if fw.is_up():
@@ -254,8 +256,9 @@ class Lab:
                         meta.update(new_meta)
                         changed = True
                     ha_state = fw.ha.local_state if fw.ha is not None else "disabled"
-                    if meta.get("ha_state") != ha_state or meta.get("commits") != fw.counters.get("commits"):
-                        meta["ha_state"], meta["commits"] = ha_state, fw.counters.get("commits")
+                    if (meta.get("ha_state"), meta.get("commits"), meta.get("boot_phase")) != (
+                            ha_state, fw.counters.get("commits"), fw.phase):
+                        meta["ha_state"], meta["commits"], meta["boot_phase"] = ha_state, fw.counters.get("commits"), fw.phase
                         changed = True
         if changed:
             self.write_state()
@@ -270,23 +273,37 @@ class Lab:
         except ImportError:
             fw.ha = None
         self.firewalls[instance_id] = fw
-        self.servers[instance_id] = {"api_port": free_port(), "ssh_port": free_port(), "api": None, "ssh": None}
+        self.servers[instance_id] = {"api_port": service_port(), "ssh_port": service_port(), "api": None, "ssh": None}
         return fw
 
-    def _bring_up(self, instance_id: str) -> None:
+    def _boot_towards(self, instance_id: str, target: str) -> bool:
+        """Move a firewall through every boot phase up to `target`, in order, so that what each
+        phase starts (SSH, the API, the AutoCom job, HA) is started even when a poll skips it."""
         fw, meta = self.firewalls[instance_id], self.servers[instance_id]
-        fw.boot()
-        api = ApiServer(fw, meta["api_port"], *self.cert)
-        api.start()
-        meta["api"] = api
+        order = [*profiles.BOOT_PHASES, profiles.READY]
+        if fw.phase == target:
+            return False
+        if not fw.is_up():
+            fw.power_on()
+        for phase in order[order.index(fw.phase) + 1:order.index(target) + 1]:
+            if phase == "ssh-key-refused":
+                self._start_ssh(fw, meta)
+            elif phase == "api-auth-starting":
+                api = ApiServer(fw, meta["api_port"], *self.cert)
+                api.start()
+                meta["api"] = api
+            fw.enter_phase(phase)
+        return True
+
+    def _start_ssh(self, fw: Firewall, meta: Dict[str, Any]) -> None:
         try:
             from .ssh import SSHServer
-
-            ssh = SSHServer(fw, "127.0.0.1", meta["ssh_port"], host_key_file=str(self.state_dir / "lab-ssh-host-key"))
-            ssh.start()
-            meta["ssh"] = ssh
         except ImportError:
             meta["ssh"] = None
+            return
+        ssh = SSHServer(fw, "127.0.0.1", meta["ssh_port"], host_key_file=str(self.state_dir / "lab-ssh-host-key"))
+        ssh.start()
+        meta["ssh"] = ssh
 
     def _take_down(self, instance_id: str) -> None:
         fw, meta = self.firewalls[instance_id], self.servers[instance_id]
@@ -300,12 +317,12 @@ class Lab:
     # ---- state -----------------------------------------------------------------------------
     def firewall_status(self, instance_id: str) -> Dict[str, Any]:
         fw, meta = self.firewalls[instance_id], self.servers[instance_id]
-        state = "up" if fw.is_up() else ("booting" if meta.get("instance_state") == "running" else "down")
+        state = "up" if fw.is_ready() else ("booting" if meta.get("instance_state") == "running" else "down")
         if meta.get("instance_state") == "terminated":
             state = "terminated"
         return {
             "instance_id": instance_id, "pair": meta.get("pair"), "node": meta.get("node"), "name": meta.get("name"),
-            "state": state, "instance_state": meta.get("instance_state"),
+            "state": state, "boot_phase": fw.phase, "instance_state": meta.get("instance_state"),
             "api_host": "127.0.0.1", "api_port": meta["api_port"], "api_endpoint": f"127.0.0.1:{meta['api_port']}",
             "ssh_host": "127.0.0.1", "ssh_port": meta["ssh_port"], "ssh_endpoint": f"127.0.0.1:{meta['ssh_port']}",
             "ha_state": fw.ha.local_state if fw.ha is not None else "disabled",
@@ -317,8 +334,7 @@ class Lab:
             firewalls = [self.firewall_status(i) for i in self.firewalls]
         return {
             "pid": os.getpid(), "ready": True, "aws_endpoint_url": self.aws_endpoint_url, "region": self.region,
-            "control_url": f"http://127.0.0.1:{self.control_port}", "boot_delay": self.boot_delay,
-            "commit_duration": self.commit_duration, "ha_timer_scale": self.ha_timer_scale,
+            "control_url": f"http://127.0.0.1:{self.control_port}", "profile": self.profile.describe(),
             "firewalls": firewalls, "faults": self.faults.list(),
         }
 
@@ -395,10 +411,9 @@ class Lab:
                          name="control").start()
 
 
-def run(state_dir: Path, region: str, aws_port: int, boot_delay: float, commit_duration: float,
-        ha_timer_scale: float) -> None:
+def run(state_dir: Path, region: str, aws_port: int, profile: profiles.Profile) -> None:
     """The daemon's main: runs until SIGTERM/SIGINT, then stops everything and removes state.json."""
-    lab = Lab(state_dir, region, aws_port, boot_delay, commit_duration, ha_timer_scale)
+    lab = Lab(state_dir, region, aws_port, profile)
 
     def terminate(*_: Any) -> None:
         lab._stop.set()

@@ -1,8 +1,12 @@
-"""One emulated VM-Series firewall: configuration, commits, keys, interfaces, op commands.
+"""One emulated VM-Series firewall: boot phases, configuration, jobs, keys, interfaces.
 
 The transport (HTTPS for the XML API, SSH for the CLI, TCP for HA) lives in xmlapi.py, ssh.py and
-ha.py; this module is what they all talk to. The firewall's interfaces are read live from moto's
-EC2 model of its instance, so an ENI moved by a failover shows up (and disappears) as on AWS.
+ha.py, and the shapes of the op commands' answers in opcmds.py; this module is what they all talk
+to. The firewall's interfaces are read live from moto's EC2 model of its instance, so an ENI moved
+by a failover shows up (and disappears) as on AWS, once its attachment has finished.
+
+A firewall boots in the phases of profiles.BOOT_PHASES, driven by the lab's supervisor
+(enter_phase): what answers, and how, depends on the phase.
 """
 
 from __future__ import annotations
@@ -18,34 +22,47 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import config as cfg
+from . import moto_patches, profiles
 from .counters import Counters
 
-SW_VERSION = "11.1.4-h7"
 USER_SETTABLE_OPS = ("set", "edit", "delete", "rename", "move")
 
 
 class ApiError(Exception):
-    """An error response of the XML API: PAN-OS status code and message lines."""
+    """An error response of the XML API: PAN-OS status code (None: the envelope has none) and
+    message lines; op command errors carry their lines as CDATA, as PAN-OS writes them."""
 
-    def __init__(self, code: int, message: str, http_status: int = 200) -> None:
+    def __init__(self, code: Optional[int], message: str, http_status: int = 200, cdata: bool = False,
+                 more: Tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.cdata = cdata
+        self.lines = (message, *more)
+
+
+# A commit requested while the boot-time AutoCom runs. PAN-OS 7.1+ queues commits behind one
+# another, but Palo Alto's maintainers call commits that fail before the autocommit completes
+# expected (pan-os-ansible#19); the lab refuses them with PAN-OS's commit-in-progress answer,
+# the conservative reading.
+COMMIT_BUSY = "Another commit/validate is in progress. Please try again later"
 
 
 @dataclass
 class Job:
     id: int
-    kind: str
+    kind: str  # Commit, AutoCom, HA-Sync: the <type> PAN-OS shows
     user: str
     queued: float
-    status: str = "PEND"  # PEND, ACT, FIN
+    status: str = "PEND"  # PEND (waiting for its turn), ACT, FIN
     result: str = "PEND"  # PEND, OK, FAIL
     progress: int = 0
+    started: Optional[float] = None
     finished: Optional[float] = None
     details: List[str] = field(default_factory=list)
     description: str = ""
+    waiting: bool = False  # queued behind another job
 
 
 @dataclass
@@ -60,6 +77,18 @@ class Interface:
 
 def _stamp(epoch: Optional[float]) -> str:
     return time.strftime("%Y/%m/%d %H:%M:%S", time.localtime(epoch)) if epoch else ""
+
+
+def _clock(epoch: Optional[float]) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch)) if epoch else ""
+
+
+# The boot phases from which each service answers as it does on a ready firewall.
+SSH_KEY_PHASES = ("api-auth-starting", "chassis-not-ready", "autocommit", profiles.READY)
+CREDENTIAL_PHASES = ("chassis-not-ready", "autocommit", profiles.READY)
+CHASSIS_READY_PHASES = ("autocommit", profiles.READY)
+AUTOCOMMIT_PROGRESS = {"chassis-not-ready": 30, "autocommit": 70}
+AUTOCOMMIT_DETAILS = ["Configuration committed successfully", "Successfully committed last configuration"]
 
 
 def password_hash(password: str, salt: str) -> str:
@@ -80,8 +109,9 @@ class Firewall:
         self.candidate = copy.deepcopy(self.running)
         self.jobs: Dict[int, Job] = {}
         self._next_job = 1
-        self._commit_lock = threading.Lock()
-        self.up = False
+        # One job at a time, as on PAN-OS: a commit waits for the one before it (AutoCom included).
+        self._job_slot = threading.Lock()
+        self.phase = profiles.DOWN
         self.booted_at: Optional[float] = None
         self.mgmt_interface_swap = False
         self._swap_pending: Optional[bool] = None
@@ -90,35 +120,94 @@ class Firewall:
         self.key_name: Optional[str] = None
         self.mgmt_private_ip = ""
 
+    @property
+    def profile(self) -> profiles.Profile:
+        return self.lab.profile
+
     # ---- lifecycle -------------------------------------------------------------------------
-    def boot(self) -> None:
-        """Called when the instance has been running for the boot delay: candidate = running, as
-        after a reboot, and the mgmt-interface-swap setting saved before takes effect."""
+    def power_on(self) -> None:
+        """The instance has reached `running`: the first boot phase begins. Candidate = running,
+        as after a reboot; job ids start again at 1; a mgmt-interface-swap saved before takes effect."""
         with self._lock:
             if self._swap_pending is not None:
                 self.mgmt_interface_swap = self._swap_pending
                 self._swap_pending = None
             self.candidate = copy.deepcopy(self.running)
             self.jobs.clear()
+            self._next_job = 1
             instance = self.instance()
             self.key_name = getattr(instance, "key_name", None)
             self.mgmt_private_ip = self._mgmt_ip()
-            self.up = True
             self.booted_at = time.time()
+            self.phase = profiles.BOOT_PHASES[0]
         self.counters.event("boot")
         if self.ha is not None:
             self.ha.apply(self.running_config())
-            self.ha.start()
+
+    def enter_phase(self, phase: str) -> None:
+        """The supervisor moves the firewall through the boot phases in order."""
+        with self._lock:
+            self.phase = phase
+        self.counters.event("boot_phase", phase=phase)
+        autocommit = self.jobs.get(1)
+        if autocommit is not None and phase in AUTOCOMMIT_PROGRESS:
+            autocommit.progress = AUTOCOMMIT_PROGRESS[phase]
+        if phase == "api-auth-starting":
+            # The management server is up: its first job is the boot-time commit of the saved config.
+            self._start_autocommit()
+        elif phase == profiles.READY:
+            self._finish_autocommit()
+            if self.ha is not None:
+                self.ha.apply(self.running_config())
+                self.ha.start()
+        self.on_change()
 
     def shutdown(self) -> None:
         with self._lock:
-            self.up = False
+            self.phase = profiles.DOWN
+            autocommit = self.jobs.get(1)
+        if autocommit is not None and autocommit.kind == "AutoCom" and autocommit.status != "FIN":
+            autocommit.status = "FIN"
+            self._job_slot.release()
         if self.ha is not None:
             self.ha.stop()
         self.counters.event("shutdown")
 
     def is_up(self) -> bool:
-        return self.up
+        """Powered on (in any boot phase, or ready)."""
+        return self.phase != profiles.DOWN
+
+    def is_ready(self) -> bool:
+        return self.phase == profiles.READY
+
+    def accepts_ssh_key(self) -> bool:
+        return self.phase in SSH_KEY_PHASES
+
+    def accepts_credentials(self) -> bool:
+        return self.phase in CREDENTIAL_PHASES
+
+    def chassis_ready(self) -> bool:
+        return self.phase in CHASSIS_READY_PHASES
+
+    def _start_autocommit(self) -> None:
+        self._job_slot.acquire()
+        with self._lock:
+            job = self._new_job("AutoCom", user="")
+            job.status, job.started = "ACT", job.queued
+
+    def _finish_autocommit(self) -> None:
+        with self._lock:
+            job = self.jobs.get(1)
+        if job is None or job.kind != "AutoCom" or job.status == "FIN":
+            return
+        job.result, job.details, job.progress = "OK", list(AUTOCOMMIT_DETAILS), 100
+        job.status, job.finished = "FIN", time.time()
+        self._job_slot.release()
+
+    def autocommit_running(self) -> bool:
+        with self._lock:
+            job = self.jobs.get(1)
+        return job is not None and job.kind == "AutoCom" and job.status != "FIN"
 
     # ---- AWS view --------------------------------------------------------------------------
     def instance(self) -> Any:
@@ -130,6 +219,9 @@ class Firewall:
         found = []
         for eni in self.lab.ec2_backend().get_all_network_interfaces():
             if getattr(eni, "instance", None) is None or eni.instance.id != self.instance_id:
+                continue
+            # A NIC being hot-plugged or unplugged is not (or no longer) an interface of the guest.
+            if moto_patches.attachment_transition(eni) is not None:
                 continue
             index = int(eni.device_index)
             if self.mgmt_interface_swap and index in (0, 1):
@@ -177,12 +269,12 @@ class Firewall:
             if action in ("get", "show"):
                 tree = self.candidate if action == "get" else self.running
                 nodes = cfg.find_all(tree, xpath)
+                if not nodes:
+                    return 7, ET.Element("result")
                 result = ET.Element("result", {"total-count": str(len(nodes)), "count": str(len(nodes))})
                 for node in nodes:
                     result.append(copy.deepcopy(node))
-                if not nodes and action == "show":
-                    raise ApiError(7, "No such node")
-                return (19 if nodes else 7), result
+                return 19, result
             if action == "set":
                 fragment = self._parse_element(element, wrap=True)
                 target = cfg.ensure(self.candidate, xpath)
@@ -321,25 +413,42 @@ class Firewall:
                 return user
         return None
 
-    # ---- commits ---------------------------------------------------------------------------
+    # ---- jobs ------------------------------------------------------------------------------
+    def _new_job(self, kind: str, user: str, description: str = "") -> Job:
+        """Register a job (caller holds self._lock)."""
+        job = Job(self._next_job, kind, user, time.time(), description=description)
+        self.jobs[job.id] = job
+        self._next_job += 1
+        return job
+
+    def _take_slot(self, job: Job) -> None:
+        """Wait for the jobs before this one; PAN-OS shows such a job as PEND and queued."""
+        if not self._job_slot.acquire(blocking=False):
+            job.waiting = True
+            self._job_slot.acquire()
+            job.waiting = False
+        job.status, job.started = "ACT", time.time()
+
     def commit(self, source: str, user: str = "admin", description: str = "") -> Optional[int]:
-        """Queue a commit job; None when there is nothing to commit."""
+        """Queue a commit job; None when there is nothing to commit. Raises ApiError while the
+        boot-time AutoCom has not finished."""
+        if self.autocommit_running():
+            self.counters.incr("commits.refused_during_autocommit")
+            raise ApiError(13, COMMIT_BUSY)
         if not self.pending_changes():
             return None
         with self._lock:
-            job = Job(self._next_job, "Commit", user, time.time(), description=description)
-            self.jobs[job.id] = job
-            self._next_job += 1
+            job = self._new_job("Commit", user, description)
         self.counters.incr("commits")
         self.counters.incr(f"commits.{source}")
         threading.Thread(target=self._run_commit, args=(job,), daemon=True, name=f"commit-{self.instance_id}-{job.id}").start()
         return job.id
 
     def _run_commit(self, job: Job) -> None:
-        with self._commit_lock:
-            job.status = "ACT"
+        self._take_slot(job)
+        try:
             snapshot = self.candidate_config()
-            duration = self.lab.commit_duration
+            duration = self.profile.seconds("commit")
             steps = 5
             for step in range(steps):
                 time.sleep(duration / steps)
@@ -359,10 +468,60 @@ class Firewall:
             job.progress = 100
             job.status = "FIN"
             job.finished = time.time()
+        finally:
+            self._job_slot.release()
         if job.result == "OK" and self.ha is not None:
             self.ha.apply(self.running_config())
             self.ha.config_committed()
         self.on_change()
+
+    def validate(self) -> int:
+        """`validate full`: a Validate job that checks the candidate as a commit would, and applies nothing."""
+        if self.autocommit_running():
+            raise ApiError(13, COMMIT_BUSY)
+        with self._lock:
+            job = self._new_job("Validate", "admin")
+
+        def run() -> None:
+            self._take_slot(job)
+            try:
+                time.sleep(self.profile.seconds("commit") / 2)
+                problems = self._validate(self.candidate_config())
+                job.result = "FAIL" if problems else "OK"
+                job.details = (["Validation Error:"] + problems) if problems else ["Configuration is valid"]
+                job.progress, job.status, job.finished = 100, "FIN", time.time()
+            finally:
+                self._job_slot.release()
+
+        threading.Thread(target=run, daemon=True, name=f"validate-{self.instance_id}-{job.id}").start()
+        return job.id
+
+    def run_ha_sync(self, config: ET.Element, source: str, done: Callable[[], None]) -> int:
+        """The peer's running configuration arrives (a commit on the peer, or its sync-to-remote):
+        an HA-Sync job installs it after the profile's ha_sync time, then calls done()."""
+        with self._lock:
+            job = self._new_job("HA-Sync", user="")
+            job.description = f"running configuration from {source}"
+
+        def run() -> None:
+            job.status, job.started = "ACT", time.time()
+            duration = self.profile.seconds("ha_sync")
+            steps = 4
+            for step in range(steps):
+                time.sleep(duration / steps)
+                job.progress = int(100 * (step + 1) / steps) - 1
+                if not self.is_up():
+                    job.result, job.status, job.finished = "FAIL", "FIN", time.time()
+                    job.details = ["HA synchronization failed: the firewall went down"]
+                    return
+            self.install_synced_config(config)
+            job.result, job.progress, job.status, job.finished = "OK", 100, "FIN", time.time()
+            job.details = ["Configuration committed successfully"]
+            self.counters.event("ha_sync_job", job=job.id, result="OK")
+            done()
+
+        threading.Thread(target=run, daemon=True, name=f"ha-sync-{self.instance_id}-{job.id}").start()
+        return job.id
 
     def _validate(self, config: ET.Element) -> List[str]:
         """The few checks PAN-OS makes at commit that a deployment can get wrong."""
@@ -381,86 +540,53 @@ class Firewall:
                 problems.append(f"network -> interface -> ethernet -> {name} is not a valid interface name")
         return problems
 
-    def commit_and_wait(self, source: str = "cli", timeout: float = 120) -> Tuple[bool, List[str]]:
+    def commit_and_wait(self, source: str = "cli", timeout: float = 600) -> Tuple[bool, List[str], Optional[int]]:
+        """(succeeded, messages, job id) of a commit; job id None when there was nothing to commit."""
         job_id = self.commit(source)
         if job_id is None:
-            return True, ["There are no changes to commit."]
+            return True, ["There are no changes to commit."], None
         deadline = time.time() + timeout
         job = self.jobs[job_id]
         while job.status != "FIN" and time.time() < deadline:
             time.sleep(0.05)
-        return job.result == "OK", list(job.details)
+        return job.result == "OK", list(job.details), job_id
 
     def job_xml(self, job: Job) -> ET.Element:
+        """A <job> as `show jobs` gives it: an active job has tfin `Still Active` and its (empty)
+        warnings before its details; a finished one the other way round."""
         element = ET.Element("job")
-        for tag, value in (("tenq", _stamp(job.queued)), ("tdeq", _stamp(job.queued)), ("id", str(job.id)),
-                           ("user", job.user), ("type", job.kind), ("status", job.status), ("queued", "NO"),
-                           ("stoppable", "no"), ("result", job.result), ("tfin", _stamp(job.finished)),
-                           ("description", job.description), ("positionInQ", "0"), ("progress", str(job.progress))):
+        finished = job.status == "FIN"
+        position = 1 if job.waiting else 0
+        for tag, value in (("tenq", _stamp(job.queued)), ("tdeq", _clock(job.started or job.queued)), ("id", str(job.id)),
+                           ("user", job.user), ("type", job.kind), ("status", job.status),
+                           ("queued", "YES" if job.waiting else "NO"),
+                           ("stoppable", "yes" if job.status == "ACT" and job.progress < 99 and job.kind == "Commit" else "no"),
+                           ("result", job.result), ("tfin", _stamp(job.finished) if finished else "Still Active"),
+                           ("description", job.description), ("positionInQ", str(position)), ("progress", str(job.progress))):
             ET.SubElement(element, tag).text = value
-        details = ET.SubElement(element, "details")
-        for line in job.details:
-            ET.SubElement(details, "line").text = line
-        ET.SubElement(element, "warnings")
+        sections = ("details", "warnings") if finished else ("warnings", "details")
+        for section in sections:
+            holder = ET.SubElement(element, section)
+            if section == "details":
+                for line in job.details:
+                    ET.SubElement(holder, "line").text = line
         return element
 
-    # ---- op commands -----------------------------------------------------------------------
-    def system_info(self) -> ET.Element:
-        mgmt = next((i for i in self.interfaces() if i.name == "management"), None)
-        netmask = str(ipaddress.ip_network(f"0.0.0.0/{mgmt.prefix_length}").netmask) if mgmt else ""
-        gateway = str(next(ipaddress.ip_network(f"{mgmt.private_ip}/{mgmt.prefix_length}", strict=False).hosts())) if mgmt else ""
-        values = {
-            "hostname": self.hostname, "ip-address": mgmt.private_ip if mgmt else "", "public-ip-address": "unknown",
-            "netmask": netmask, "default-gateway": gateway, "is-dhcp": "yes", "ipv6-address": "unknown",
-            "ipv6-link-local-address": "", "mac-address": mgmt.mac if mgmt else "", "time": time.ctime(),
-            "uptime": f"0 days, 0:{int((time.time() - (self.booted_at or time.time())) // 60):02d}:00",
-            "devicename": self.hostname, "family": "vm", "model": "PA-VM", "serial": self.serial,
-            "vm-mac-base": "7C:89:C1:00:00:00", "vm-mac-count": "256", "vm-uuid": self.instance_id,
-            "vm-cpuid": "AWS:00000000", "vm-license": "VM-300", "vm-cap-tier": "16.0 GB", "vm-cpu-count": "4",
-            "vm-memory": "16000000", "cloud-mode": "cloud", "sw-version": SW_VERSION, "global-protect-client-package-version": "0.0.0",
-            "device-dictionary-version": "1-0", "app-version": "8800-8920", "app-release-date": "",
-            "av-version": "0", "threat-version": "8800-8920", "wildfire-version": "0", "url-filtering-version": "0000.00.00.000",
-            "logdb-version": "11.1.2", "platform-family": "vm", "vpn-disable-mode": "off", "multi-vsys": "off",
-            "operational-mode": "normal", "device-certificate-status": "None",
-        }
-        system = ET.Element("system")
-        for tag, value in values.items():
-            ET.SubElement(system, tag).text = value
-        return system
-
-    def interface_xml(self, which: str) -> ET.Element:
-        """`show interface all` (ifnet + hw) or one interface, from the attached ENIs."""
+    # ---- state the op commands report (their shapes are in opcmds.py) ------------------------
+    def dataplane_config(self) -> Dict[str, Any]:
+        """What the running configuration says about the ethernet interfaces: entry by name,
+        zone by interface, and the static routes of every virtual router."""
         with self._lock:
-            configured = {e.get("name"): e for e in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/interface/ethernet/entry")}
+            interfaces = {e.get("name"): copy.deepcopy(e)
+                          for e in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/interface/ethernet/entry")}
             zones = {m.text: z.get("name") for z in cfg.find_all(self.running, cfg.VSYS_XPATH + "/zone/entry")
                      for m in z.iter("member")}
-        result = ET.Element("result")
-        ifnet, hw = ET.SubElement(result, "ifnet"), ET.SubElement(result, "hw")
-        ethernets = [i for i in self.interfaces() if i.name.startswith("ethernet")]
-        if which != "all":
-            ethernets = [i for i in ethernets if i.name == which]
-            if not ethernets:
-                raise ApiError(17, f"{which} is not a valid interface", http_status=200)
-        for position, iface in enumerate(ethernets, start=16):
-            entry = configured.get(iface.name)
-            ip = "N/A"
-            if entry is not None:
-                static = entry.find("layer3/ip/entry")
-                if static is not None:
-                    ip = static.get("name")
-                elif entry.find("layer3/dhcp-client") is not None:
-                    ip = f"{iface.private_ip}/{iface.prefix_length}"
-            net = ET.SubElement(ifnet, "entry")
-            for tag, value in (("name", iface.name), ("zone", zones.get(iface.name, "")), ("fwd", "vr:default" if ip != "N/A" else "N/A"),
-                               ("vsys", "1"), ("dyn-addr", ""), ("addr6", ""), ("tag", "0"), ("ip", ip),
-                               ("id", str(position)), ("addr", "")):
-                ET.SubElement(net, tag).text = value
-            hw_entry = ET.SubElement(hw, "entry")
-            for tag, value in (("name", iface.name), ("duplex", "full"), ("type", "0"), ("state", "up"),
-                               ("st", "10000/full/up"), ("mac", iface.mac), ("mode", "(autoneg)"), ("speed", "10000"),
-                               ("id", str(position))):
-                ET.SubElement(hw_entry, tag).text = value
-        return result
+            routers = {vr.get("name"): copy.deepcopy(vr)
+                       for vr in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/virtual-router/entry")}
+        return {"interfaces": interfaces, "zones": zones, "routers": routers}
+
+    def uptime_seconds(self) -> int:
+        return int(time.time() - self.booted_at) if self.booted_at else 0
 
     def set_mgmt_interface_swap(self, enable: bool) -> None:
         self._swap_pending = enable

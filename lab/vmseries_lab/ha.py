@@ -1,12 +1,21 @@
 """Active/passive HA of a firewall twin: the committed HA configuration drives a state machine
 that talks to its peer over loopback TCP (the HA1 link), elects an active firewall, syncs the
-configuration, and on peer failure promotes itself and moves the dataplane ENIs through EC2 with
-its own instance role, as a VM-Series on AWS does.
+configuration when PAN-OS would, and on peer failure promotes itself and moves the dataplane ENIs
+through EC2 with its own instance role, as a VM-Series on AWS does.
 
-Timers are PAN-OS's (recommended: promotion hold 2000 ms, hello 8000 ms, heartbeat 2000 ms,
-preemption hold 1 min; aggressive: promotion hold 500 ms, hello 8000 ms, heartbeat 1000 ms),
-multiplied by the lab's ``ha_timer_scale``. The peer counts as lost after three missed
-heartbeats; a firewall that hears no peer for three hello intervals after boot goes active alone. Lab extension, documented in the lab's README: ``show high-availability all`` carries
+Timers are PAN-OS's for the VM-Series on AWS (recommended: promotion hold 2000 ms, hello 8000 ms,
+heartbeat 2000 ms, preemption hold 1 min; aggressive: promotion hold 500 ms, hello 8000 ms,
+heartbeat 1000 ms), multiplied by the profile's HA timer factor. The peer counts as lost after
+three missed heartbeats; a firewall that hears no peer for three hello intervals after boot goes
+active alone.
+
+Config sync happens only when PAN-OS promises it: a commit on a member of a formed pair is pushed
+to the peer, and `request high-availability sync-to-remote running-config` pushes the running
+configuration. A pair that forms with two different configurations stays `not synchronized`
+(what a real VM-50 pair shows for hours) until one of those happens. The receiving peer installs
+the configuration in an HA-Sync job.
+
+Lab extension, documented in the lab's README: ``show high-availability all`` carries
 ``group/dataplane-interface-move`` with the outcome of the last ENI move (status, error, time),
 which is where a missing IAM permission shows up.
 """
@@ -14,6 +23,7 @@ which is where a missing IAM permission shows up.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import socket
 import threading
@@ -24,6 +34,12 @@ from typing import Any, Dict, List, Optional
 
 from . import config as cfg
 from . import iam_policy
+from .firewall import ApiError
+from .opcmds import RELEASE, disabled_ha
+from .ports import service_port
+
+SYNC_QUEUED = "HA synchronization job has been queued on peer. Please check job status on peer."
+SYNC_BUSY = "HA synchronization is already in progress. running configuration will not be synchronized with HA peer"
 
 TIMER_PROFILES = {
     "recommended": {"promotion-hold-time": 2000, "hello-interval": 8000, "heartbeat-interval": 2000,
@@ -37,6 +53,13 @@ MISSED_HEARTBEATS = 3
 INITIAL_HELLOS = 3
 MOVE_ACTIONS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
                 "ec2:DetachNetworkInterface", "ec2:AttachNetworkInterface")
+# How long the plugin waits for one ENI to reach `detached` / `attached`, in AWS seconds (the
+# profile's time scale applies). AWS documents no bound; amazon.aws waits up to 400 s for a detach.
+ATTACHMENT_WAIT = 400.0
+COMPAT_FIELDS = (("build-compat", "build-rel"), ("app-compat", "app-version"), ("threat-compat", "threat-version"),
+                 ("av-compat", "av-version"), ("url-compat", "url-version"), ("gpclient-compat", "gpclient-version"),
+                 ("vpnclient-compat", "vpnclient-version"), ("iot-compat", "iot-version"),
+                 ("vm-license-compat", "vm-license"), ("VMS", "VMS"), ("DLP", "DLP"))
 
 
 @dataclass
@@ -106,7 +129,7 @@ class HAEngine:
         self.config: Optional[HAConfig] = None
         self.local_state = "disabled"
         self.state_since = time.monotonic()
-        self.state_reason = ""
+        self.last_error: Optional[tuple] = None  # (state, reason) of the last suspended/non-functional spell
         self._lock = threading.RLock()
         self._running = threading.Event()
         self._listener: Optional[socket.socket] = None
@@ -114,19 +137,20 @@ class HAEngine:
         self._out: Optional[socket.socket] = None
         self.peer: Dict[str, Any] = {}
         self.peer_heard: Optional[float] = None
+        self.ever_connected = False
         self._initial_since = time.monotonic()
         self._preempt_since: Optional[float] = None
         self._promote_since: Optional[float] = None
         self.digest = ""
-        self._last_sync_sent: Optional[tuple] = None
         self._push_sync = False
+        self.receiving_sync = False
         self.move: Dict[str, Any] = {"status": "none", "error": "", "time": ""}
         self._moving = False
 
     # ---- timers ----------------------------------------------------------------------------
     def _seconds(self, name: str) -> float:
         assert self.config is not None
-        return self.config.timers[name] / 1000.0 * self.fw.lab.ha_timer_scale
+        return self.config.timers[name] / 1000.0 * self.fw.profile.ha_timer_factor
 
     @property
     def enabled(self) -> bool:
@@ -147,7 +171,7 @@ class HAEngine:
 
     def config_committed(self) -> None:
         # PAN-OS syncs a commit to the peer from whichever side committed it, once the pair is
-        # formed; the commit that enables HA on a firewall syncs nothing (its peer's wins).
+        # formed; the commit that enables HA on a firewall syncs nothing (its peer is not there yet).
         with self._lock:
             self._push_sync = self.local_state in ("active", "passive") and self.peer_connected()
 
@@ -159,10 +183,13 @@ class HAEngine:
             if self.enabled:
                 self._transition("initial", "booted")
                 self._initial_since = time.monotonic()
-            self.peer, self.peer_heard = {}, None
+            self.peer, self.peer_heard, self.ever_connected = {}, None, False
+            self.receiving_sync = False
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", self.ha1_port or 0))
+            if self.ha1_port is None:
+                self.ha1_port = service_port()
+            sock.bind(("127.0.0.1", self.ha1_port))
             sock.listen(4)
             sock.settimeout(0.2)
             self.ha1_port = sock.getsockname()[1]
@@ -183,6 +210,7 @@ class HAEngine:
 
     def suspend(self) -> None:
         with self._lock:
+            self.last_error = ("suspended", "User requested")
             self._transition("suspended", "suspended by the administrator")
 
     def functional(self) -> None:
@@ -190,6 +218,19 @@ class HAEngine:
             if self.local_state == "suspended":
                 self._transition("initial", "made functional by the administrator")
                 self._initial_since = time.monotonic()
+
+    def sync_to_remote(self) -> str:
+        """`request high-availability sync-to-remote running-config`: the answer PAN-OS gives, and
+        the running configuration on its way to the peer."""
+        with self._lock:
+            if not self.peer_connected():
+                raise ApiError(17, "HA peer is not connected. Cannot synchronize running configuration", cdata=True)
+            if self.receiving_sync or self.peer.get("receiving_sync"):
+                return SYNC_BUSY
+            if not self._send_sync("sync-to-remote"):
+                raise ApiError(17, "Failed to synchronize running configuration with HA peer", cdata=True)
+            self.fw.counters.incr("ha.sync_to_remote")
+            return SYNC_QUEUED
 
     # ---- transport -------------------------------------------------------------------------
     def _accept(self) -> None:
@@ -252,30 +293,43 @@ class HAEngine:
 
     def _on_message(self, message: Dict[str, Any]) -> None:
         with self._lock:
+            # HA1 messages of another group are not our peer's: PAN-OS ignores them.
             if not self.enabled or message.get("group_id") != self.config.group_id:
-                self.peer = {**message, "mismatch": True}
                 return
-            self.peer = message
-            self.peer_heard = time.monotonic()
+            if message["type"] == "hello":
+                self.peer = message
+                self.peer_heard = time.monotonic()
+                self.ever_connected = True
             self.fw.counters.incr(f"ha.received.{message['type']}")
             if message["type"] == "sync" and self.local_state in ("active", "passive") and self.config.config_sync:
-                self.fw.install_synced_config(ET.fromstring(message["config"]))
-                self.digest = sync_digest(self.fw.running_config())
-                self.fw.counters.event("ha_sync", version=message["digest"])
+                self._receive_sync(message)
             elif message["type"] == "preempt" and self.local_state == "active":
                 self._transition("passive", "preempted by the peer with the better priority")
+
+    def _receive_sync(self, message: Dict[str, Any]) -> None:
+        if self.receiving_sync:
+            return
+        self.receiving_sync = True
+
+        def installed() -> None:
+            with self._lock:
+                self.digest = sync_digest(self.fw.running_config())
+                self.receiving_sync = False
+            self.fw.counters.event("ha_sync", version=message["digest"], trigger=message.get("trigger", ""))
+
+        self.fw.run_ha_sync(ET.fromstring(message["config"]), message.get("trigger", "peer"), installed)
 
     # ---- the state machine -----------------------------------------------------------------
     def _transition(self, state: str, reason: str) -> None:
         if state == self.local_state:
             return
         self.fw.counters.event("ha_transition", from_state=self.local_state, to_state=state, reason=reason)
-        self.local_state, self.state_reason, self.state_since = state, reason, time.monotonic()
+        self.local_state, self.state_since = state, time.monotonic()
         self._promote_since = self._preempt_since = None
         self.fw.on_change()
 
     def peer_connected(self) -> bool:
-        if self.peer_heard is None or self.config is None or self.peer.get("mismatch"):
+        if self.peer_heard is None or self.config is None:
             return False
         return time.monotonic() - self.peer_heard <= self._seconds("heartbeat-interval") * MISSED_HEARTBEATS
 
@@ -290,12 +344,21 @@ class HAEngine:
             interval = self._seconds("heartbeat-interval") / 4 if self.config else 0.1
             time.sleep(max(0.02, min(interval, 0.25)))
 
+    def _hello(self) -> Dict[str, Any]:
+        assert self.config is not None
+        interfaces = {i.name: i for i in self.fw.interfaces()}
+        mgmt, ha2 = interfaces.get("management"), interfaces.get(self.config.ha2_port)
+        return {"type": "hello", "group_id": self.config.group_id, "state": self.local_state,
+                "state_since": time.time() - (time.monotonic() - self.state_since),
+                "priority": self.config.priority, "preemptive": self.config.preemptive,
+                "mgmt_ip": self.fw.mgmt_private_ip, "mgmt_prefix": mgmt.prefix_length if mgmt else 24,
+                "ha1_mac": mgmt.mac if mgmt else "", "ha2_mac": ha2.mac if ha2 else "",
+                "instance_id": self.fw.instance_id, "digest": self.digest, "ha2_ip": self.config.ha2_ip,
+                "receiving_sync": self.receiving_sync, "last_error": self.last_error}
+
     def _tick(self) -> None:
         assert self.config is not None
-        self._send({"type": "hello", "group_id": self.config.group_id, "state": self.local_state,
-                    "priority": self.config.priority, "preemptive": self.config.preemptive,
-                    "mgmt_ip": self.fw.mgmt_private_ip, "instance_id": self.fw.instance_id,
-                    "digest": self.digest, "ha2_ip": self.config.ha2_ip})
+        self._send(self._hello())
         connected = self.peer_connected()
         peer_state = self.peer.get("state") if connected else None
         now = time.monotonic()
@@ -328,19 +391,15 @@ class HAEngine:
         elif state == "active":
             if peer_state == "active" and not self._wins():
                 self._transition("passive", "both active: the peer has the better priority")
-            elif peer_state == "passive" and self.config.config_sync and self.peer.get("digest") != self.digest:
-                # A passive that joins (or rejoins) with another configuration gets the active's, once.
-                if self._last_sync_sent != (self.digest, self.peer.get("digest")):
-                    if self._send_sync():
-                        self._last_sync_sent = (self.digest, self.peer.get("digest"))
         if self._push_sync and connected and peer_state in ("active", "passive") and self.config.config_sync:
-            if self.peer.get("digest") == self.digest or self._send_sync():
+            if self.peer.get("digest") == self.digest or self._send_sync("commit"):
                 self._push_sync = False
 
-    def _send_sync(self) -> bool:
+    def _send_sync(self, trigger: str) -> bool:
         assert self.config is not None
         config = ET.tostring(self.fw.running_config(), encoding="unicode")
-        return self._send({"type": "sync", "group_id": self.config.group_id, "digest": self.digest, "config": config})
+        return self._send({"type": "sync", "group_id": self.config.group_id, "digest": self.digest, "config": config,
+                           "trigger": trigger})
 
     def _wins(self) -> bool:
         """Lower device priority wins; equal priorities fall back to the lower management IP."""
@@ -365,6 +424,9 @@ class HAEngine:
 
     # ---- the ENI move ----------------------------------------------------------------------
     def _move_enis(self, peer_instance: str) -> None:
+        """What the VM-Series plugin does on promotion: for each dataplane ENI of the peer (device
+        index >= 2), check the instance role may move it, detach it, wait until EC2 says it is
+        detached, attach it here at the same index, and wait until it is attached."""
         lab, me = self.fw.lab, self.fw.instance_id
         self.move = {"status": "in-progress", "error": "", "time": time.strftime("%Y/%m/%d %H:%M:%S")}
         try:
@@ -374,31 +436,19 @@ class HAEngine:
             dataplane = sorted((e for e in described if e["Attachment"]["DeviceIndex"] >= 2),
                                key=lambda e: e["Attachment"]["DeviceIndex"])
             for eni in dataplane:
-                tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
-                targets = {
-                    "ec2:DescribeInstances": ("*", {}),
-                    "ec2:DescribeNetworkInterfaces": ("*", {}),
-                    "ec2:DetachNetworkInterface": (iam_policy.arn(lab.region, "network-interface", eni["NetworkInterfaceId"]), tags),
-                    "ec2:AttachNetworkInterface": (iam_policy.arn(lab.region, "network-interface", eni["NetworkInterfaceId"]), tags),
-                }
-                for action in MOVE_ACTIONS:
-                    resource, resource_tags = targets[action]
-                    decision = iam_policy.check(inspect, iam, lab.region, me, action, resource, resource_tags)
-                    if decision.allowed and action in ("ec2:DetachNetworkInterface", "ec2:AttachNetworkInterface"):
-                        instance = peer_instance if action == "ec2:DetachNetworkInterface" else me
-                        instance_tags = self._instance_tags(instance)
-                        decision = iam_policy.check(inspect, iam, lab.region, me, action,
-                                                    iam_policy.arn(lab.region, "instance", instance), instance_tags)
-                    if not decision.allowed:
-                        raise PermissionError(decision.reason)
+                self._check_permissions(iam, inspect, eni, peer_instance)
                 index = eni["Attachment"]["DeviceIndex"]
+                eni_id = eni["NetworkInterfaceId"]
                 self._retry(lambda: ec2.detach_network_interface(AttachmentId=eni["Attachment"]["AttachmentId"], Force=True))
-                self.fw.counters.event("eni_move", eni_id=eni["NetworkInterfaceId"], device_index=index, phase="detached",
-                                       from_instance=peer_instance, to_instance=me)
-                self._retry(lambda: ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"],
-                                                                 InstanceId=me, DeviceIndex=index))
-                self.fw.counters.event("eni_move", eni_id=eni["NetworkInterfaceId"], device_index=index, phase="attached",
-                                       from_instance=peer_instance, to_instance=me)
+                self._event(eni_id, index, "detaching", peer_instance)
+                self._wait_attachment(ec2, eni_id, lambda a: not a, "detached")
+                self._event(eni_id, index, "detached", peer_instance)
+                self._retry(lambda: ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=me, DeviceIndex=index),
+                            also=("InvalidNetworkInterface.InUse",))
+                self._event(eni_id, index, "attaching", peer_instance)
+                self._wait_attachment(ec2, eni_id, lambda a: bool(a) and a.get("Status") == "attached"
+                                      and a.get("InstanceId") == me, "attached")
+                self._event(eni_id, index, "attached", peer_instance)
             self.move = {"status": "ok", "error": "", "time": time.strftime("%Y/%m/%d %H:%M:%S"),
                          "moved": [e["NetworkInterfaceId"] for e in dataplane]}
         except Exception as error:  # noqa: BLE001 - reported in show high-availability
@@ -408,73 +458,199 @@ class HAEngine:
             self._moving = False
             self.fw.on_change()
 
+    def _event(self, eni_id: str, index: int, phase: str, peer_instance: str) -> None:
+        self.fw.counters.event("eni_move", eni_id=eni_id, device_index=index, phase=phase,
+                               from_instance=peer_instance, to_instance=self.fw.instance_id)
+
+    def _check_permissions(self, iam: Any, inspect: Any, eni: Dict[str, Any], peer_instance: str) -> None:
+        lab, me = self.fw.lab, self.fw.instance_id
+        tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
+        eni_arn = iam_policy.arn(lab.region, "network-interface", eni["NetworkInterfaceId"])
+        targets = {
+            "ec2:DescribeInstances": ("*", {}),
+            "ec2:DescribeNetworkInterfaces": ("*", {}),
+            "ec2:DetachNetworkInterface": (eni_arn, tags),
+            "ec2:AttachNetworkInterface": (eni_arn, tags),
+        }
+        for action in MOVE_ACTIONS:
+            resource, resource_tags = targets[action]
+            decision = iam_policy.check(inspect, iam, lab.region, me, action, resource, resource_tags)
+            if decision.allowed and action in ("ec2:DetachNetworkInterface", "ec2:AttachNetworkInterface"):
+                instance = peer_instance if action == "ec2:DetachNetworkInterface" else me
+                decision = iam_policy.check(inspect, iam, lab.region, me, action,
+                                            iam_policy.arn(lab.region, "instance", instance), self._instance_tags(instance))
+            if not decision.allowed:
+                raise PermissionError(decision.reason)
+
+    def _wait_attachment(self, ec2: Any, eni_id: str, done: Any, what: str) -> None:
+        """Poll DescribeNetworkInterfaces until the ENI's attachment satisfies done()."""
+        profile = self.fw.profile
+        deadline = time.monotonic() + ATTACHMENT_WAIT * profile.time_scale
+        interval = max(0.05, min(profile.seconds("eni_detach"), profile.seconds("eni_attach")) / 5)
+        while True:
+            described = self._retry(lambda: ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id]))
+            if done(described["NetworkInterfaces"][0].get("Attachment")):
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{eni_id} was not {what} within {ATTACHMENT_WAIT:.0f} s")
+            time.sleep(interval)
+
     def _instance_tags(self, instance_id: str) -> Dict[str, str]:
         backend = self.fw.lab.ec2_backend()
         return {t["key"]: t["value"] for t in backend.describe_tags(filters={"resource-id": [instance_id]})}
 
     @staticmethod
-    def _retry(call: Any, attempts: int = 8) -> Any:
+    def _retry(call: Any, attempts: int = 8, also: tuple = ()) -> Any:
+        """Throttling is retried with backoff, as the AWS SDKs do; `also` names other error codes
+        worth another try (an ENI still held by its old attachment)."""
         delay = 0.05
         for attempt in range(attempts):
             try:
                 return call()
-            except Exception as error:  # noqa: BLE001 - only throttling is retried
+            except Exception as error:  # noqa: BLE001 - only the codes named are retried
                 code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
-                if code not in ("RequestLimitExceeded", "Throttling") or attempt == attempts - 1:
+                if code not in ("RequestLimitExceeded", "Throttling", *also) or attempt == attempts - 1:
                     raise
                 time.sleep(delay)
                 delay *= 2
         return None
 
     # ---- op command output -----------------------------------------------------------------
-    def state_xml(self, kind: str) -> ET.Element:
+    def running_sync(self) -> str:
+        if not self.peer_connected():
+            return "unknown"
+        if self.receiving_sync or self.peer.get("receiving_sync"):
+            return "synchronization in progress"
+        return "synchronized" if self.peer.get("digest") == self.digest else "not synchronized"
+
+    def state_xml(self) -> ET.Element:
+        """`show high-availability all` (and `state`, which PAN-OS answers with the same tree)."""
         with self._lock:
-            result = ET.Element("result")
-            ET.SubElement(result, "enabled").text = "yes" if self.enabled else "no"
             if not self.enabled:
-                return result
+                return disabled_ha()
             assert self.config is not None
+            result = ET.Element("result")
+            ET.SubElement(result, "enabled").text = "yes"
             group = ET.SubElement(result, "group")
             ET.SubElement(group, "mode").text = "Active-Passive"
-            local = ET.SubElement(group, "local-info")
-            interfaces = {i.name: i for i in self.fw.interfaces()}
-            mgmt = interfaces.get("management")
-            values: List[tuple] = [
-                ("version", "1"), ("state", self.local_state),
-                ("state-duration", str(int(time.monotonic() - self.state_since))),
-                ("state-reason", self.state_reason),
-                ("mgmt-ip", f"{self.fw.mgmt_private_ip}/{mgmt.prefix_length if mgmt else 24}"),
-                ("preemptive", "yes" if self.config.preemptive else "no"),
-                ("priority", str(self.config.priority)), ("group-id", str(self.config.group_id)),
-                ("ha1-ipaddr", f"{self.fw.mgmt_private_ip}/{mgmt.prefix_length if mgmt else 24}"),
-                ("ha1-port", self.config.ha1_port), ("ha2-ipaddr", f"{self.config.ha2_ip}/{self.config.ha2_netmask}"),
-                ("ha2-port", self.config.ha2_port), ("state-sync", "Complete" if self.peer_connected() else "Incomplete"),
-                ("state-sync-type", self.config.transport), ("build-rel", "11.1.4-h7"),
-                ("promotion-hold", str(self.config.timers["promotion-hold-time"])),
-                ("hello-interval", str(self.config.timers["hello-interval"])),
-                ("heartbeat-interval", str(self.config.timers["heartbeat-interval"])),
-                ("preempt-hold", str(self.config.timers["preemption-hold-time"] // 60000)),
-            ]
-            for tag, value in values:
-                ET.SubElement(local, tag).text = value
-            peer = ET.SubElement(group, "peer-info")
             connected = self.peer_connected()
-            peer_values = [
-                ("conn-status", "up" if connected else "down"),
-                ("state", (self.peer.get("state") if connected else "unknown") or "unknown"),
-                ("priority", str(self.peer.get("priority", ""))),
-                ("mgmt-ip", self.peer.get("mgmt_ip", self.config.peer_ip)),
-                ("preemptive", "yes" if self.peer.get("preemptive") else "no"),
-                ("ha2-ipaddr", self.peer.get("ha2_ip", "")),
-            ]
-            if self.peer.get("mismatch"):
-                peer_values.append(("group-id-mismatch", "yes"))
-            for tag, value in peer_values:
-                ET.SubElement(peer, tag).text = value
-            synchronized = connected and self.peer.get("digest") == self.digest
-            ET.SubElement(group, "running-sync").text = "synchronized" if synchronized else "not synchronized"
+            self._local_info(ET.SubElement(group, "local-info"), connected)
+            self._peer_info(ET.SubElement(group, "peer-info"), connected)
+            link = ET.SubElement(group, "link-monitoring")
+            _fields(link, [("failure-condition", "any"), ("enabled", "yes"), ("groups", "")])
+            path = ET.SubElement(group, "path-monitoring")
+            _fields(path, [("virtual-wire", ""), ("failure-condition", "any"), ("enabled", "yes"), ("vlan", ""),
+                           ("virtual-router", "")])
+            ET.SubElement(group, "running-sync").text = self.running_sync()
             ET.SubElement(group, "running-sync-enabled").text = "yes" if self.config.config_sync else "no"
             move = ET.SubElement(group, "dataplane-interface-move")
-            for tag in ("status", "error", "time"):
-                ET.SubElement(move, tag).text = str(self.move.get(tag, ""))
+            _fields(move, [(tag, str(self.move.get(tag, ""))) for tag in ("status", "error", "time")])
             return result
+
+    def _local_info(self, local: ET.Element, connected: bool) -> None:
+        assert self.config is not None
+        interfaces = {i.name: i for i in self.fw.interfaces()}
+        mgmt, ha2 = interfaces.get("management"), interfaces.get(self.config.ha2_port)
+        prefix = mgmt.prefix_length if mgmt else 24
+        mgmt_ip = f"{self.fw.mgmt_private_ip}/{prefix}"
+        gateway = _gateway(self.fw.mgmt_private_ip, prefix)
+        timers = self.config.timers
+        values: List[tuple] = [
+            ("url-compat", "Match" if connected else "Unknown"), ("app-version", RELEASE["app-version"]),
+            ("gpclient-version", RELEASE["gpclient-version"]), ("build-rel", RELEASE["build-rel"]),
+            ("ha2-port", self.config.ha2_port), ("av-version", RELEASE["av-version"]), ("ha1-gateway", gateway),
+            ("url-version", RELEASE["url-version"]), ("ha2-gateway", _gateway(self.config.ha2_ip, _prefix(self.config.ha2_netmask))),
+            ("platform-model", RELEASE["platform-model"]),
+            ("ha2-ipaddr", f"{self.config.ha2_ip}/{_prefix(self.config.ha2_netmask)}"),
+            ("ha1-ipaddr", mgmt_ip), ("vm-license", RELEASE["vm-license"]),
+            ("ha2-macaddr", ha2.mac if ha2 else "00:00:00:00:00:00"), ("monitor-fail-holdup", "0"),
+            ("priority", str(self.config.priority)), ("preempt-hold", str(timers["preemption-hold-time"] // 60000)),
+            ("state", self.local_state), ("version", "1"), ("promotion-hold", str(timers["promotion-hold-time"])),
+            ("state-sync", "Complete" if connected else "HA1-peer-disconnected"),
+            ("addon-master-holdup", "500"), ("heartbeat-interval", str(timers["heartbeat-interval"])),
+            ("ha1-link-mon-intv", "3000"), ("hello-interval", str(timers["hello-interval"])),
+            ("ha1-port", self.config.ha1_port), ("ha1-encrypt-imported", "no"), ("mgmt-ip", mgmt_ip),
+            ("vpnclient-version", RELEASE["vpnclient-version"]), ("preempt-flap-cnt", "0"),
+            ("nonfunc-flap-cnt", "0"), ("threat-version", RELEASE["threat-version"]),
+            ("ha1-macaddr", mgmt.mac if mgmt else "00:00:00:00:00:00"), ("vm-license-type", RELEASE["vm-license-type"]),
+            ("state-duration", str(int(time.monotonic() - self.state_since))), ("max-flaps", "3"),
+            ("ha1-encrypt-enable", "no"), ("mgmt-ipv6", ""), ("state-sync-type", self.config.transport),
+            ("preemptive", "yes" if self.config.preemptive else "no"), ("iot-version", RELEASE["iot-version"]),
+            ("mode", "Active-Passive"),
+        ]
+        values += [(field, ("Match" if connected else "Unknown")) for field, _ in COMPAT_FIELDS]
+        if self.last_error:
+            values += [("last-error-state", self.last_error[0]), ("last-error-reason", self.last_error[1])]
+        _fields(local, values[:13])
+        active_passive = ET.SubElement(local, "active-passive")
+        _fields(active_passive, [("passive-link-state", "shutdown"), ("monitor-fail-holddown", "1")])
+        _fields(local, values[13:])
+
+    def _peer_info(self, peer: ET.Element, connected: bool) -> None:
+        assert self.config is not None
+        if not self.ever_connected:
+            # As a PA-VM reports a peer it has never reached.
+            _fields(peer, [("app-version", "Unknown"), ("gpclient-version", "Unknown"),
+                           ("conn-down-reason", "Never able to connect to peer"), ("url-version", "Unknown"),
+                           ("build-rel", "Unknown"), ("platform-model", ""), ("vm-license", ""),
+                           ("ha2-macaddr", "00:00:00:00:00:00"), ("priority", "0"), ("state", "unknown"),
+                           ("version", "0"), ("conn-status", "down"), ("av-version", "Unknown"),
+                           ("vpnclient-version", "Unknown"), ("mgmt-ip", "")])
+            ha2 = ET.SubElement(peer, "conn-ha2")
+            _fields(ha2, [("conn-status", "down"), ("conn-ka-enbled", "no"), ("conn-primary", "yes"),
+                          ("conn-desc", "link status")])
+            _fields(peer, [("threat-version", "Unknown"), ("ha1-macaddr", "00:00:00:00:00:00")])
+            ha1 = ET.SubElement(peer, "conn-ha1")
+            _fields(ha1, [("conn-down-reason", "Never able to connect to peer"), ("conn-status", "down"),
+                          ("conn-desc", "heartbeat status")])
+            _fields(peer, [("state-duration", "0"), ("ha1-ipaddr", self.config.peer_ip), ("mgmt-ipv6", ""),
+                           ("preemptive", "no"), ("mode", "Unknown")])
+            return
+        info = self.peer
+        status = "up" if connected else "down"
+        since = info.get("state_since")
+        values: List[tuple] = [
+            ("app-version", RELEASE["app-version"]), ("gpclient-version", RELEASE["gpclient-version"]),
+            ("url-version", RELEASE["url-version"]), ("build-rel", RELEASE["build-rel"]),
+            ("platform-model", RELEASE["platform-model"]), ("ha2-ipaddr", info.get("ha2_ip", "")),
+            ("vm-license", RELEASE["vm-license"]), ("ha2-macaddr", info.get("ha2_mac", "")),
+            ("priority", str(info.get("priority", ""))), ("state", (info.get("state") if connected else "unknown") or "unknown"),
+            ("version", "1"), ("conn-status", status), ("av-version", RELEASE["av-version"]),
+            ("vpnclient-version", RELEASE["vpnclient-version"]),
+            ("mgmt-ip", f"{info.get('mgmt_ip', self.config.peer_ip)}/{info.get('mgmt_prefix', 24)}"),
+        ]
+        _fields(peer, values)
+        ha2 = ET.SubElement(peer, "conn-ha2")
+        _fields(ha2, [("conn-status", status), ("conn-ka-enbled", "no"), ("conn-primary", "yes"),
+                      ("conn-desc", "link status")])
+        _fields(peer, [("threat-version", RELEASE["threat-version"]), ("ha1-macaddr", info.get("ha1_mac", ""))])
+        ha1 = ET.SubElement(peer, "conn-ha1")
+        _fields(ha1, [("conn-status", status), ("conn-primary", "yes"), ("conn-desc", "heartbeat status")])
+        values = [("vm-license-type", RELEASE["vm-license-type"]),
+                  ("state-duration", str(int(time.time() - since)) if since else "0"),
+                  ("ha1-ipaddr", info.get("mgmt_ip", self.config.peer_ip)), ("mgmt-ipv6", ""),
+                  ("preemptive", "yes" if info.get("preemptive") else "no"), ("mode", "Active-Passive"),
+                  ("iot-version", RELEASE["iot-version"]), ("VMS", RELEASE["VMS"]), ("DLP", RELEASE["DLP"])]
+        if info.get("last_error"):
+            values += [("last-error-state", info["last_error"][0]), ("last-error-reason", info["last_error"][1])]
+        _fields(peer, values)
+
+
+def _fields(parent: ET.Element, values: List[tuple]) -> None:
+    for tag, value in values:
+        ET.SubElement(parent, tag).text = value
+
+
+def _prefix(netmask: str) -> int:
+    try:
+        return ipaddress.ip_network(f"0.0.0.0/{netmask}").prefixlen
+    except ValueError:
+        return 24
+
+
+def _gateway(address: str, prefix: int) -> str:
+    """AWS's VPC router: the first address of the subnet."""
+    try:
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address + 1)
+    except ValueError:
+        return ""

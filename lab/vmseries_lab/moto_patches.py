@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from typing import Any, Optional, Set
+import threading
+import time
+from typing import Any, Dict, Optional, Set
 
 PORTLESS_OK = {"tcp", "udp", "icmp", "6", "17", "1", "-1", "all"}
 
@@ -121,8 +123,84 @@ def assign_free_private_ips() -> None:
     elastic_network_interfaces.random_private_ip = free_private_ip  # type: ignore[attr-defined]
 
 
+# Seconds an ENI spends in `attaching` / `detaching`; set by the lab from its profile. Zero (moto's
+# instant attachments) until then, which is what the AWS-only tests run with.
+ATTACHMENT_LATENCY: Dict[str, float] = {"attach": 0.0, "detach": 0.0}
+
+
+def attachment_transition(eni: Any) -> Optional[str]:
+    """`attaching` or `detaching` while the ENI is in that state, else None."""
+    transition = getattr(eni, "_vmseries_transition", None)
+    if transition is None:
+        return None
+    state, until, attachment_id = transition
+    if eni.attachment_id != attachment_id:
+        return None  # that attachment is gone (detached, or the instance terminated)
+    if state == "attaching":
+        return state if time.monotonic() < until else None
+    return state  # detaching until the detach completes
+
+
+def timed_attachments() -> None:
+    """moto 5.2.5 attaches and detaches an ENI at once. On AWS the attachment goes through
+    `attaching` and `detaching` (InstanceNetworkInterfaceAttachment status: attaching | attached |
+    detaching | detached), and an ENI still attached refuses another attachment with
+    InvalidNetworkInterface.InUse. The ENI keeps its attachment, reported as `detaching`, until
+    the detach has taken ATTACHMENT_LATENCY["detach"] seconds; a new attachment reports
+    `attaching` for ATTACHMENT_LATENCY["attach"] seconds."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import elastic_network_interfaces as enis
+
+    backend_class = enis.NetworkInterfaceBackend
+    original_attach = backend_class.attach_network_interface
+    if getattr(original_attach, "_vmseries_patched", False):
+        return
+    original_detach = backend_class.detach_network_interface
+    original_status_init = enis.Attachment.__init__
+
+    def attach(self: Any, eni_id: str, instance_id: str, device_index: int) -> Any:
+        eni = self.get_network_interface(eni_id)
+        if eni.instance is not None:
+            raise EC2ClientError("InvalidNetworkInterface.InUse", f"Interface: [{eni_id}] in use.")
+        attachment = original_attach(self, eni_id, instance_id, device_index)
+        delay = ATTACHMENT_LATENCY["attach"]
+        if delay > 0:
+            eni._vmseries_transition = ("attaching", time.monotonic() + delay, eni.attachment_id)
+            attachment.status = "attaching"
+        return attachment
+
+    def detach(self: Any, attachment_id: str) -> None:
+        eni = next((e for e in self.enis.values() if e.attachment_id == attachment_id), None)
+        delay = ATTACHMENT_LATENCY["detach"]
+        if eni is None or delay <= 0 or (eni.instance is not None and len(eni.instance.nics) == 1):
+            return original_detach(self, attachment_id)  # moto's own answers: unknown id, last ENI
+        if attachment_transition(eni) == "detaching":
+            return None
+        eni._vmseries_transition = ("detaching", time.monotonic() + delay, attachment_id)
+
+        def finish() -> None:
+            if eni.attachment_id == attachment_id:
+                original_detach(self, attachment_id)
+            eni._vmseries_transition = None
+
+        timer = threading.Timer(delay, finish)
+        timer.daemon = True
+        timer.start()
+        return None
+
+    def status_init(self: Any, eni: Any) -> None:
+        original_status_init(self, eni)
+        self.status = attachment_transition(eni) or "attached"
+
+    attach._vmseries_patched = True  # type: ignore[attr-defined]
+    backend_class.attach_network_interface = attach  # type: ignore[method-assign]
+    backend_class.detach_network_interface = detach  # type: ignore[method-assign]
+    enis.Attachment.__init__ = status_init  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     allow_portless_protocols()
+    timed_attachments()
     assign_free_private_ips()
     find_elastic_ip_tags()
     release_enis_on_terminate()

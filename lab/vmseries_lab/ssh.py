@@ -3,8 +3,11 @@
 A VM-Series on AWS has no admin password until someone logs in with the instance's EC2 key pair
 and sets one. This server accepts that key (and, once set, the password), and speaks enough of
 the PAN-OS CLI for netmiko's ``paloalto_panos`` driver: scripting mode, pager, terminal width,
-``show system info``, ``configure``, ``set mgt-config users <user> password`` with its two
-prompts, ``commit`` with the job progress line, and ``exit``.
+``show system info``, ``show chassis-ready``, ``configure``, ``set mgt-config users <user>
+password`` with its two prompts, ``commit`` with the job progress line, and ``exit``.
+
+During boot it answers as the firewall's boot phase allows: the key is refused until the admin
+account has it (phase ssh-key-refused), and a password only works once the auth service is up.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 import paramiko
+
+from .firewall import ApiError
+from .opcmds import system_info
 
 PASSWORD_PROMPT = "Enter password   : "
 CONFIRM_PROMPT = "Confirm password : "
@@ -28,13 +34,18 @@ class _Auth(paramiko.ServerInterface):
         return "publickey,keyboard-interactive,password"
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if not self.firewall.accepts_ssh_key():
+            self.firewall.counters.incr("ssh.key_refused_while_booting")
+            return paramiko.AUTH_FAILED
         authorized = self.firewall.authorized_public_key()
         if username == "admin" and authorized and authorized.split()[1] == key.get_base64():
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
     def check_auth_password(self, username: str, password: str) -> int:
-        return paramiko.AUTH_SUCCESSFUL if self.firewall.check_password(username, password) else paramiko.AUTH_FAILED
+        if self.firewall.accepts_credentials() and self.firewall.check_password(username, password):
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
 
     def check_auth_interactive(self, username: str, submethods: str) -> Any:
         self._user = username
@@ -43,7 +54,7 @@ class _Auth(paramiko.ServerInterface):
         return query
 
     def check_auth_interactive_response(self, responses: Any) -> int:
-        if responses and self.firewall.check_password(self._user, responses[0]):
+        if responses and self.firewall.accepts_credentials() and self.firewall.check_password(self._user, responses[0]):
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
@@ -124,8 +135,10 @@ class CliSession:
         if words[:2] == ["set", "cli"]:
             return True
         if command == "show system info":
-            info = self.fw.system_info()
-            self.write("\n" + "\n".join(f"{child.tag}: {child.text or ''}" for child in info) + "\n")
+            info = system_info(self.fw)
+            self.write("\n" + "\n".join(f"{child.tag}: {(child.text or '').strip()}" for child in info if len(child) == 0) + "\n")
+        elif command == "show chassis-ready":
+            self.write("\n" + ("yes" if self.fw.chassis_ready() else "no") + "\n")
         elif command == "configure":
             self.config_mode = True
             self.write("Entering configuration mode\n")
@@ -137,11 +150,14 @@ class CliSession:
         if len(words) == 5 and words[:3] == ["set", "mgt-config", "users"] and words[4] == "password":
             self.set_password(words[3])
         elif words[0] == "commit":
-            ok, messages = self.fw.commit_and_wait(source="cli")
-            if messages == ["There are no changes to commit."]:
+            try:
+                ok, messages, job = self.fw.commit_and_wait(source="cli")
+            except ApiError as error:
+                self.write(error.message + "\n")
+                return True
+            if job is None:
                 self.write("There are no changes to commit.\n")
             elif ok:
-                job = max(self.fw.jobs) if self.fw.jobs else 0
                 self.write(f"Commit job {job} is in progress. Use Ctrl+C to return to command prompt\n"
                            "...55%...75%...98%.............100%\nConfiguration committed successfully\n")
             else:

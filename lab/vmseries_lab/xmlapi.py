@@ -1,8 +1,11 @@
 """The PAN-OS XML API over HTTPS for one firewall twin.
 
-Request and response shapes follow PAN-OS: ``/api/`` with ``type`` = keygen | config | op | commit,
-parameters in the query (GET) or form body (POST, what pan-python sends); responses
-``<response status="success|error" code="N">`` with ``<result>`` or ``<msg><line>``.
+Request and response shapes follow PAN-OS (``../shared/panos-samples/``): ``/api/`` with ``type``
+= keygen | config | op | commit, parameters in the query (GET) or form body (POST, what pan-python
+sends). Answers from the management server are ``<response status="success|error" code="N">``
+with ``<result>`` or ``<msg><line>``, HTTP 200 even for errors; the web front end's own refusals
+(a bad credential) are HTTP 403 with the reason phrase as message and single-quoted attributes.
+Op commands are dispatched through the table in opcmds.py.
 """
 
 from __future__ import annotations
@@ -15,41 +18,34 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
+from . import opcmds
 from .firewall import ApiError, Firewall
 
-HA_OPS = {
-    ("show", "high-availability", "state"): "state",
-    ("show", "high-availability", "all"): "all",
-}
+# The web front end's answer to a wrong password, a stale key, and any credential while the
+# firewall's auth service is still starting: byte for byte what VM-Series send (97 bytes).
+INVALID_CREDENTIAL = "Invalid Credential"
+FORBIDDEN_BODY = b"<response status = 'error' code = '403'><result><msg>Invalid Credential</msg></result></response>"
 
 
 def _response(status: str, code: Optional[int] = None, result: Optional[ET.Element] = None,
-              msg: Optional[str] = None, lines: bool = True) -> bytes:
+              msg: Optional[str] = None, lines: Tuple[str, ...] = (), cdata: bool = False) -> bytes:
+    """A management-server answer. `msg` is a bare <msg> text; `lines` become <msg><line>s."""
     root = ET.Element("response", {"status": status})
     if code is not None:
         root.set("code", str(code))
     if result is not None:
         root.append(result)
     if msg is not None:
+        ET.SubElement(root, "msg").text = msg
+    if lines:
         holder = ET.SubElement(root, "msg")
-        if lines:
-            ET.SubElement(holder, "line").text = msg
-        else:
-            holder.text = msg
-    return ET.tostring(root, encoding="utf-8")
+        for line in lines:
+            ET.SubElement(holder, "line").text = opcmds.cdata(line) if cdata else line
+    return opcmds.write_cdata(ET.tostring(root, encoding="unicode")).encode("utf-8")
 
 
-def _error(code: int, message: str) -> bytes:
-    return _response("error", code, msg=message)
-
-
-def _op_path(cmd: ET.Element) -> Tuple[Tuple[str, ...], str]:
-    """<show><jobs><id>5</id></jobs></show> -> (("show", "jobs", "id"), "5")."""
-    path, node = [cmd.tag], cmd
-    while len(node):
-        node = node[0]
-        path.append(node.tag)
-    return tuple(path), (node.text or "").strip()
+def _error(error: ApiError) -> bytes:
+    return _response("error", error.code, lines=error.lines, cdata=error.cdata)
 
 
 class ApiHandler(BaseHTTPRequestHandler):
@@ -73,9 +69,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         params.update(parse_qs(body, keep_blank_values=True))
         self._handle(params)
 
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/xml; charset=utf-8")
+    def _send(self, status: int, body: bytes, reason: Optional[str] = None) -> None:
+        self.send_response(status, reason)
+        self.send_header("Content-Type", "application/xml; charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -84,7 +80,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         params = {k: v[-1] for k, v in raw.items()}
         fw = self.firewall
         if not urlparse(self.path).path.rstrip("/").endswith("/api"):
-            self._send(404, _error(404, "Not Found"))
+            self._send(404, _error(ApiError(404, "Not Found")))
             return
         kind = params.get("type", "")
         fw.counters.incr("api.requests")
@@ -94,58 +90,74 @@ class ApiHandler(BaseHTTPRequestHandler):
             time.sleep(float(hang.get("seconds") or 30))
         failure = fw.lab.faults.take(fw.instance_id, "api-error")
         if failure:
-            self._send(200, _error(int(failure.get("code") or 13), failure["message"]))
+            self._send(200, _error(ApiError(int(failure.get("code") or 13), failure["message"])))
             return
         try:
             status, body = self._dispatch(kind, params)
         except ApiError as error:
             if error.http_status == 403:
-                body = _response("error", 403, result=self._msg_result(error.message))
-                self._send(403, body)
+                self._send(403, FORBIDDEN_BODY, INVALID_CREDENTIAL)
                 return
-            self._send(error.http_status, _error(error.code, error.message))
+            self._send(error.http_status, _error(error))
             return
         self._send(status, body)
 
-    @staticmethod
-    def _msg_result(message: str) -> ET.Element:
-        result = ET.Element("result")
-        ET.SubElement(result, "msg").text = message
-        return result
-
     def _authenticate(self, params: Dict[str, str]) -> str:
+        fw = self.firewall
+        if not fw.accepts_credentials():
+            # The auth service is still starting: PAN-OS refuses even the right credentials.
+            fw.counters.incr("api.refused_while_booting")
+            raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
         key = params.get("key") or self.headers.get("X-PAN-KEY")
         if key:
-            user = self.firewall.user_for_key(key)
+            user = fw.user_for_key(key)
             if user:
                 return user
         elif params.get("user") and params.get("password"):
-            if self.firewall.check_password(params["user"], params["password"]):
+            if fw.check_password(params["user"], params["password"]):
                 return params["user"]
-        raise ApiError(403, "Invalid Credential", http_status=403)
+        raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
 
     def _dispatch(self, kind: str, params: Dict[str, str]) -> Tuple[int, bytes]:
         fw = self.firewall
         if kind == "keygen":
+            if not fw.accepts_credentials():
+                fw.counters.incr("api.refused_while_booting")
+                raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
             key = fw.keygen(params.get("user", ""), params.get("password", ""))
-            result = ET.Element("result")
-            ET.SubElement(result, "key").text = key
-            return 200, _response("success", result=result)
+            body = f"<response status = 'success'><result><key>{key}</key></result></response>"
+            return 200, body.encode()
         user = self._authenticate(params)
         if kind == "config":
-            action = params.get("action", "")
-            code, result = fw.config_op(action, params.get("xpath", ""), params.get("element"),
-                                        params.get("newname"), params.get("where"), params.get("dst"))
-            if action in ("get", "show"):
-                return 200, _response("success", code, result=result)
-            if code == 7:
-                return 200, _response("success", 7, msg="Object doesn't exist", lines=False)
-            return 200, _response("success", 20, msg="command succeeded", lines=False)
+            return self._config(params)
         if kind == "commit":
             return self._commit(params, user)
         if kind == "op":
             return self._op(params.get("cmd", ""))
         raise ApiError(12, f"Invalid type {kind!r}" if kind else "Missing type")
+
+    def _config(self, params: Dict[str, str]) -> Tuple[int, bytes]:
+        action, xpath = params.get("action", ""), params.get("xpath", "")
+        if action == "show" and not xpath:
+            # The whole running configuration.
+            result = ET.Element("result")
+            result.append(self.firewall.running_config())
+            return 200, _response("success", result=result)
+        code, result = self.firewall.config_op(action, xpath, params.get("element"), params.get("newname"),
+                                               params.get("where"), params.get("dst"))
+        if action == "get":
+            return 200, _response("success", code, result=result)
+        if action == "show":
+            if code == 7:
+                # `show` of a missing node is an error without a code; `get` a success with code 7.
+                raise ApiError(None, "No such node")
+            shown = ET.Element("result")
+            for node in result if result is not None else []:
+                shown.append(node)
+            return 200, _response("success", result=shown)
+        if code == 7:
+            return 200, _response("success", 7, msg="Object doesn't exist")
+        return 200, _response("success", 20, msg="command succeeded")
 
     def _commit(self, params: Dict[str, str], user: str) -> Tuple[int, bytes]:
         try:
@@ -153,16 +165,13 @@ class ApiHandler(BaseHTTPRequestHandler):
         except ET.ParseError as error:
             raise ApiError(17, f"Malformed commit command: {error}") from error
         if cmd.tag != "commit":
-            raise ApiError(17, f"Unknown commit command <{cmd.tag}>")
+            raise opcmds.unexpected((cmd.tag,))
         description = cmd.findtext("description") or ""
         job_id = self.firewall.commit("api", user=user, description=description)
         if job_id is None:
-            return 200, _response("success", 19, msg="There are no changes to commit.", lines=False)
-        result = ET.Element("result")
-        msg = ET.SubElement(result, "msg")
-        ET.SubElement(msg, "line").text = f"Commit job enqueued with jobid {job_id}"
-        ET.SubElement(result, "job").text = str(job_id)
-        return 200, _response("success", 19, result=result)
+            return 200, _response("success", 19, msg="There are no changes to commit.")
+        enqueued = opcmds.job_enqueued("Commit", job_id)
+        return 200, _response("success", enqueued.code, result=enqueued.result)
 
     def _op(self, text: str) -> Tuple[int, bytes]:
         fw = self.firewall
@@ -170,48 +179,13 @@ class ApiHandler(BaseHTTPRequestHandler):
             cmd = ET.fromstring(text)
         except ET.ParseError as error:
             raise ApiError(17, f"Malformed command: {error}") from error
-        path, argument = _op_path(cmd)
-        result = ET.Element("result")
-        if path == ("show", "system", "info"):
-            result.append(fw.system_info())
-        elif path[:2] == ("show", "interface"):
-            result = fw.interface_xml(argument or "all")
-        elif path == ("show", "jobs", "id"):
-            job = fw.jobs.get(int(argument)) if argument.isdigit() else None
-            if job is None:
-                raise ApiError(17, f"job {argument} not found")
-            result.append(fw.job_xml(job))
-        elif path == ("show", "jobs", "all"):
-            for job in sorted(fw.jobs.values(), key=lambda j: -j.id):
-                result.append(fw.job_xml(job))
-        elif path in HA_OPS:
-            result = fw.ha.state_xml(HA_OPS[path]) if fw.ha is not None else self._ha_disabled()
-        elif path[:3] == ("request", "high-availability", "state") and len(path) == 4 and path[3] in ("suspend", "functional"):
-            if fw.ha is None or not fw.ha.enabled:
-                raise ApiError(17, "HA is not enabled")
-            getattr(fw.ha, path[3])()
-            result.text = "Successfully changed HA state to " + ("suspended" if path[3] == "suspend" else "functional")
-        elif path == ("show", "config", "running"):
-            result.append(fw.running_config())
-        elif path == ("show", "config", "candidate"):
-            result.append(fw.candidate_config())
-        elif path == ("check", "pending-changes"):
-            result.text = "yes" if fw.pending_changes() else "no"
-        elif path[:4] == ("set", "system", "setting", "mgmt-interface-swap"):
-            fw.set_mgmt_interface_swap(argument == "yes")
-            result.text = "Reboot the firewall for the change to take effect."
-        elif path[:4] == ("show", "system", "setting", "mgmt-interface-swap"):
-            result.text = "Mgmt interface swap: " + ("enabled" if fw.mgmt_interface_swap else "disabled")
-        else:
-            raise ApiError(17, f"Invalid syntax: {' '.join(path)} is not a command this firewall understands")
+        path, reply = opcmds.run(fw, cmd)
         fw.counters.incr("api.op." + "_".join(path[:3]))
-        return 200, _response("success", result=result)
-
-    @staticmethod
-    def _ha_disabled() -> ET.Element:
-        result = ET.Element("result")
-        ET.SubElement(result, "enabled").text = "no"
-        return result
+        if isinstance(reply, opcmds.Message):
+            return 200, _response("success", lines=reply.lines)
+        if isinstance(reply, opcmds.Coded):
+            return 200, _response("success", reply.code, result=reply.result)
+        return 200, _response("success", result=reply)
 
 
 class ApiServer:

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import boto3
 import pytest
 
 CLI = str(Path(sys.executable).parent / "vmseries-lab")
-TIMINGS = ["--boot-delay", "0.5", "--commit-duration", "0.2", "--ha-timer-scale", "0.25"]
+TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "commit=0.2"]
 
 
 class RunningLab:
@@ -56,15 +56,24 @@ class RunningLab:
 
         return self.wait_for(up, timeout, what=f"firewall {instance_id} to boot")
 
+    def counters(self, instance_id: str) -> Dict[str, Any]:
+        return json.loads(self.cli("counters", "--json", instance_id).stdout)[instance_id]
+
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([CLI, *args, "--state-dir", str(self.state_dir)], capture_output=True, text=True,
                               timeout=60, check=False)
 
 
-@pytest.fixture(scope="session")
-def lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    state_dir = tmp_path_factory.mktemp("vmseries-lab")
-    started = subprocess.run([CLI, "up", "--state-dir", str(state_dir), *TIMINGS], capture_output=True, text=True,
+# Phases and jobs long enough for a test to see each of them (the fast profile's are fractions of
+# a second): the boot phases, a commit in progress, an HA-Sync job on the peer.
+OBSERVABLE_TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "boot_ssh_key_refused=1.5",
+                      "--timing", "boot_api_auth_starting=1.5", "--timing", "boot_chassis_not_ready=1.5",
+                      "--timing", "boot_autocommit=2", "--timing", "commit=3", "--timing", "ha_sync=1"]
+
+
+def start_lab(tmp_path_factory: pytest.TempPathFactory, name: str, timings: List[str]) -> Iterator[Path]:
+    state_dir = tmp_path_factory.mktemp(name)
+    started = subprocess.run([CLI, "up", "--state-dir", str(state_dir), *timings], capture_output=True, text=True,
                              timeout=60, check=False)
     assert started.returncode == 0, started.stdout + started.stderr
     yield state_dir
@@ -72,5 +81,17 @@ def lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
+def lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield from start_lab(tmp_path_factory, "vmseries-lab", TIMINGS)
+
+
+@pytest.fixture(scope="session")
 def running_lab(lab_dir: Path) -> RunningLab:
     return RunningLab(lab_dir)
+
+
+@pytest.fixture(scope="session")
+def observable_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    """A second lab whose phases and jobs last long enough to be seen (boot phases, jobs in progress)."""
+    for state_dir in start_lab(tmp_path_factory, "observable-lab", OBSERVABLE_TIMINGS):
+        yield RunningLab(state_dir)

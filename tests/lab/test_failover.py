@@ -1,5 +1,6 @@
-"""The lab's HA pair end to end with real clients: election, config sync, and the failover that
-moves the dataplane ENIs under the new active's own IAM role."""
+"""The lab's HA pair end to end with real clients: election, config sync only when PAN-OS does it,
+and the failover that moves the dataplane ENIs, through EC2's attaching/detaching states, under
+the new active's own IAM role."""
 
 from __future__ import annotations
 
@@ -10,20 +11,45 @@ import pytest
 
 from .pairs import FOUR_ACTIONS, PASSWORD, configure_ha, connect, launch_pair, set_password
 
-SCALE = 0.25  # conftest's --ha-timer-scale
-PROMOTION_HOLD, HELLO = 2.0 * SCALE, 8.0 * SCALE  # recommended timers, in seconds
+DEVICE = "/config/devices/entry[@name='localhost.localdomain']"
+TAGS = DEVICE + "/vsys/entry[@name='vsys1']/tag"
+SYNC = "<request><high-availability><sync-to-remote><running-config></running-config></sync-to-remote></high-availability></request>"
+
+
+def timings(running_lab):
+    """The lab's effective durations (seconds), as its state file reports them."""
+    return running_lab.state["profile"]["effective"]
 
 
 def attachments(ec2, instance_id):
+    """device index -> ENI of the attachments EC2 reports finished (status `attached`)."""
     enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}])
-    return {n["Attachment"]["DeviceIndex"]: n["NetworkInterfaceId"] for n in enis["NetworkInterfaces"]}
+    return {n["Attachment"]["DeviceIndex"]: n["NetworkInterfaceId"] for n in enis["NetworkInterfaces"]
+            if n["Attachment"]["Status"] == "attached"}
 
 
 def ha_all(device):
     return device.op("<show><high-availability><all></all></high-availability></show>", cmd_xml=False)
 
 
-def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False):
+def running_sync(device):
+    return ha_all(device).findtext("result/group/running-sync")
+
+
+def failover_bound(t):
+    """The longest a failover may take in the lab: peer loss (3 recommended heartbeats of 2 s),
+    the promotion hold (2 s), then per dataplane ENI its detach and attach, plus 3 s of polls."""
+    return t["ha_timer_scale"] * (3 * 2.0 + 2.0) + 2 * (t["eni_detach"] + t["eni_attach"]) + 3.0
+
+
+def sync_pair(running_lab, devices):
+    """What an operator does once the pair has formed: sync the active's config to the peer."""
+    devices["primary"].op(SYNC, cmd_xml=False)
+    running_lab.wait_for(lambda: running_sync(devices["primary"]) == running_sync(devices["secondary"]) == "synchronized",
+                         what="running-sync synchronized on both")
+
+
+def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True):
     pair = launch_pair(running_lab, actions)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
@@ -32,6 +58,8 @@ def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False):
         devices[node] = connect(fw)
     configure_ha(devices["primary"], 7, pair.ips["secondary-mgmt"], 100, pair.ips["primary-ha2"], preemptive)
     configure_ha(devices["secondary"], 7, pair.ips["primary-mgmt"], 110, pair.ips["secondary-ha2"], preemptive)
+    # Something only the primary has, as the dataplane configuration is in a deployment.
+    devices["primary"].xapi.set(xpath=TAGS, element="<entry name='primary-only'><comments>sync me</comments></entry>")
     assert devices["primary"].commit(sync=True)["success"]
     assert devices["secondary"].commit(sync=True)["success"]
     running_lab.wait_for(lambda: devices["primary"].show_highavailability_state()[0] == "active"
@@ -39,12 +67,14 @@ def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False):
                          what="one active, one passive",
                          last_seen=lambda: (pair.ips, {node: ET.tostring(ha_all(device), encoding="unicode")
                                                         for node, device in devices.items()}))
+    if synced:
+        sync_pair(running_lab, devices)
     return pair, devices
 
 
 @pytest.fixture(scope="module")
 def pair(running_lab):
-    return build_pair(running_lab)
+    return build_pair(running_lab, synced=False)
 
 
 def test_election_by_priority(pair):
@@ -53,19 +83,46 @@ def test_election_by_priority(pair):
     assert devices["secondary"].show_highavailability_state()[0] == "passive"
 
 
-def test_config_sync_reaches_the_passive(pair, running_lab):
+def test_a_pair_formed_with_two_configurations_is_not_synchronized(pair, running_lab):
     _, devices = pair
-    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/running-sync") == "synchronized",
-                         what="running-sync synchronized")
-    synced = devices["secondary"].xapi.show(
-        "/config/devices/entry[@name='localhost.localdomain']/network/interface/ethernet/entry[@name='ethernet1/1']")
-    assert synced.find("result/entry/ha") is not None
+    # Several hello intervals later still not synchronized: PAN-OS does not sync a joining peer by itself.
+    time.sleep(3 * timings(running_lab)["ha_timer_scale"] * 8.0)
+    assert running_sync(devices["primary"]) == running_sync(devices["secondary"]) == "not synchronized"
+    assert devices["secondary"].xapi.get(TAGS + "/entry[@name='primary-only']").find("result/entry") is None
+
+
+def test_sync_to_remote_runs_an_ha_sync_job_on_the_peer(pair, running_lab):
+    _, devices = pair
+    answer = devices["primary"].op(SYNC, cmd_xml=False)
+    assert answer.get("status") == "success"
+    assert answer.findtext("msg/line") == ("HA synchronization job has been queued on peer. "
+                                           "Please check job status on peer.")
+    jobs = devices["secondary"].op("<show><jobs><all></all></jobs></show>", cmd_xml=False)
+    sync_jobs = [j for j in jobs.findall("result/job") if j.findtext("type") == "HA-Sync"]
+    assert len(sync_jobs) == 1 and sync_jobs[0].findtext("status") in ("ACT", "FIN")
+    job_id = sync_jobs[0].findtext("id")
+    running_lab.wait_for(lambda: devices["secondary"].op(f"<show><jobs><id>{job_id}</id></jobs></show>", cmd_xml=False)
+                         .findtext("result/job/result") == "OK", what="the HA-Sync job to finish")
+    running_lab.wait_for(lambda: running_sync(devices["primary"]) == running_sync(devices["secondary"]) == "synchronized",
+                         what="running-sync synchronized on both")
+    synced = devices["secondary"].xapi.show(TAGS + "/entry[@name='primary-only']")
+    assert synced.findtext("result/entry/comments") == "sync me"
+
+
+def test_a_commit_in_a_formed_pair_syncs_to_the_peer(pair, running_lab):
+    _, devices = pair
+    devices["primary"].xapi.set(xpath=TAGS, element="<entry name='after-forming'><comments>pushed</comments></entry>")
+    assert devices["primary"].commit(sync=True)["success"]
+    running_lab.wait_for(lambda: devices["secondary"].xapi.get(TAGS + "/entry[@name='after-forming']")
+                         .find("result/entry") is not None, what="the commit to reach the passive")
+    running_lab.wait_for(lambda: running_sync(devices["secondary"]) == "synchronized", what="synchronized again")
 
 
 def test_admin_commit_counts(pair, running_lab):
     p, _ = pair
-    # The password over SSH and the HA commit: two per firewall.
-    assert running_lab.firewall(p.primary)["commits"] == 2
+    # Primary: the password over SSH, the HA commit, the commit pushed to the peer; the secondary
+    # only the first two (what it got from its peer came in HA-Sync jobs).
+    assert running_lab.firewall(p.primary)["commits"] == 3
     assert running_lab.firewall(p.secondary)["commits"] == 2
 
 
@@ -77,18 +134,30 @@ def test_stopping_the_active_moves_the_dataplane(pair, running_lab):
     # AWS throttling during the move: the firewall backs off and retries, as it must on AWS.
     throttle = running_lab.cli("fault", "set", "--kind", "aws-throttle", "--instance", p.secondary, "--count", "2")
     assert throttle.returncode == 0, throttle.stderr
+    t = timings(running_lab)
     started = time.monotonic()
     ec2.stop_instances(InstanceIds=[p.primary])
-    bound = PROMOTION_HOLD + HELLO + 2.0
-    running_lab.wait_for(lambda: attachments(ec2, p.secondary) == {0: p.enis["secondary-mgmt"], 1: p.enis["secondary-ha2"],
-                                                                   2: p.enis["untrust"], 3: p.enis["trust"]},
-                         timeout=bound, what="both dataplane ENIs on the secondary at 2 and 3")
-    elapsed = time.monotonic() - started
-    assert elapsed <= bound
+    seen = set()
+
+    def moved():
+        enis = ec2.describe_network_interfaces(NetworkInterfaceIds=[p.enis["untrust"], p.enis["trust"]])
+        seen.update((n["Attachment"] or {}).get("Status", "detached") if n.get("Attachment") else "detached"
+                    for n in enis["NetworkInterfaces"])
+        return attachments(ec2, p.secondary) == {0: p.enis["secondary-mgmt"], 1: p.enis["secondary-ha2"],
+                                                 2: p.enis["untrust"], 3: p.enis["trust"]}
+
+    bound = failover_bound(t)
+    running_lab.wait_for(moved, timeout=bound, interval=0.02, what="both dataplane ENIs on the secondary at 2 and 3")
+    assert time.monotonic() - started <= bound
+    # What EC2 showed on the way: the attachment states of AWS, not an instant move.
+    assert {"detaching", "attaching"} <= seen, seen
     assert devices["secondary"].show_highavailability_state()[0] == "active"
-    assert ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "ok"
+    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "ok",
+                         what="the move reported done")
     assert running_lab.firewall(p.primary)["state"] == "down"
     assert running_lab.state["faults"] == []  # both throttled calls happened and were retried
+    phases = [e["phase"] for e in running_lab.counters(p.secondary)["events"] if e["kind"] == "eni_move"]
+    assert phases == ["detaching", "detached", "attaching", "attached"] * 2
 
 
 def test_restarted_primary_rejoins_as_passive(pair, running_lab):
@@ -119,13 +188,16 @@ def test_preemption_takes_the_active_role_and_the_enis_back(running_lab):
     ec2 = running_lab.client("ec2")
     ec2.stop_instances(InstanceIds=[p.primary])
     running_lab.wait_for(lambda: set(attachments(ec2, p.secondary)) == {0, 1, 2, 3}, what="failover to the secondary")
+    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "ok",
+                         what="the move reported done")
     ec2.start_instances(InstanceIds=[p.primary])
     running_lab.wait_up(p.primary)
-    # Preemption hold time: 1 min, scaled by 0.1; never both active meanwhile.
+    # Preemption hold time: 1 min, scaled; never both active meanwhile.
     def primary_back():
         states = (devices["primary"].show_highavailability_state()[0], devices["secondary"].show_highavailability_state()[0])
         assert states != ("active", "active"), "split brain"
         return states == ("active", "passive") and set(attachments(ec2, p.primary)) == {0, 1, 2, 3}
 
-    running_lab.wait_for(primary_back, timeout=60 * SCALE + 10, interval=0.1, what="the primary to preempt with the ENIs")
+    running_lab.wait_for(primary_back, timeout=60 * timings(running_lab)["ha_timer_scale"] + 15, interval=0.1,
+                         what="the primary to preempt with the ENIs")
     assert set(attachments(ec2, p.secondary)) == {0, 1}

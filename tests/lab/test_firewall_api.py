@@ -63,7 +63,10 @@ def test_interfaces_are_the_attached_enis(single, running_lab):
     api = xapi(fw, api_username="admin", api_password=PASSWORD)
     api.op(cmd="<show><interface>all</interface></show>")
     found = {e.findtext("name"): e.findtext("mac") for e in api.element_result.findall("hw/entry")}
-    assert found == expected and set(found) == {"ethernet1/1", "ethernet1/2", "ethernet1/3"}
+    ethernets = {name: mac for name, mac in found.items() if name.startswith("ethernet")}
+    assert ethernets == expected and set(ethernets) == {"ethernet1/1", "ethernet1/2", "ethernet1/3"}
+    # The logical interfaces every PAN-OS lists, with MACs from vm-mac-base (+1, +3, +4).
+    assert [name for name in found if not name.startswith("ethernet")] == ["vlan", "loopback", "tunnel"]
 
 
 def test_objects_create_commit_and_refresh(single, running_lab):
@@ -80,8 +83,15 @@ def test_objects_create_commit_and_refresh(single, running_lab):
     assert [i.name for i in EthernetInterface.refreshall(fresh)] == ["ethernet1/2"]
     assert [z.interface for z in Zone.refreshall(fresh)] == [["ethernet1/2"]]
     api = xapi(fw, api_username="admin", api_password=PASSWORD)
+    # One interface: PAN-OS's single-interface shape (dp, ifnet with its addresses as members, hw).
     api.op(cmd="<show><interface>ethernet1/2</interface></show>")
-    assert api.element_result.findtext("ifnet/entry/ip") == pair.ips["untrust"] + "/24"
+    single = api.element_result
+    assert single.findtext("ifnet/addr/member") == pair.ips["untrust"] + "/24"
+    assert (single.findtext("ifnet/zone"), single.findtext("ifnet/vr"), single.findtext("dp")) == ("untrust", "default", "dp0")
+    assert single.findtext("hw/mac") and single.findtext("hw/id") == "17"
+    # An interface the firewall does not have is an answer, not an API error.
+    api.op(cmd="<show><interface>ethernet1/9</interface></show>")
+    assert api.status == "success" and api.element_result.findtext("error") == "Interface 'ethernet1/9' not found"
     assert running_lab.firewall(pair.primary)["commits"] == 2
 
 
@@ -98,9 +108,9 @@ def test_config_actions_and_errors(single):
     assert api.status_code == "7" and len(api.element_result) == 0
     with pytest.raises(pan.xapi.PanXapiError):
         api.get(xpath="devices/entry")  # not absolute
-    with pytest.raises(pan.xapi.PanXapiError, match="not a command"):
+    with pytest.raises(pan.xapi.PanXapiError, match="show -> frobnicate  is unexpected"):
         api.op(cmd="<show><frobnicate></frobnicate></show>")
-    assert api.status == "error"
+    assert api.status == "error" and api.status_code == "17"
 
 
 def test_faults(single, running_lab):

@@ -1,0 +1,569 @@
+"""The op commands a firewall twin answers (``type=op``), and the shapes of their answers.
+
+One table, COMMANDS, maps the path of a command (the nesting of its ``cmd`` XML, e.g.
+``<show><jobs><id>5</id></jobs></show>`` -> ``("show", "jobs", "id")``) to its handler. A command
+that is not in the table is refused as PAN-OS refuses it: code 17 and the CDATA line
+`` show -> frobnicate  is unexpected``.
+
+Each shape follows the real responses in ``../shared/panos-samples/`` (the sample named after the
+command); tests/lab/test_fidelity.py replays them. Values that only a real VM-Series on AWS could
+tell (its MAC base, its CPU id) are the lab's own and listed in lab/README.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
+
+from .firewall import ApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .firewall import Firewall
+
+SW_VERSION = "11.1.4-h7"
+APP_VERSION = "8800-8920"
+VM_SERIES_PLUGIN = "5.1.2"
+VM_LICENSE = "VM-300"
+# What `show system info` and both sides of `show high-availability all` report of the software.
+RELEASE = {"build-rel": SW_VERSION, "app-version": APP_VERSION, "threat-version": APP_VERSION, "av-version": "0",
+           "url-version": "0000.00.00.000", "gpclient-version": "Not Installed", "vpnclient-version": "Not Installed",
+           "iot-version": "0-0", "platform-model": "PA-VM", "vm-license": VM_LICENSE, "vm-license-type": "vm300",
+           "VMS": VM_SERIES_PLUGIN, "DLP": "5.0.1"}
+# PAN-OS derives the MACs of its logical interfaces from vm-mac-base: vlan +1, loopback +3, tunnel +4.
+VM_MAC_BASE = "7C:89:C1:00:00:00"
+LOGICAL_INTERFACES = (("vlan", 1, 3), ("loopback", 3, 5), ("tunnel", 4, 6))  # name, id (= MAC offset), hw type
+ROUTE_FLAGS = ("flags: A:active, ?:loose, C:connect, H:host, S:static, ~:internal, R:rip, O:ospf, B:bgp, "
+               "Oi:ospf intra-area, Oo:ospf inter-area, O1:ospf ext-type-1, O2:ospf ext-type-2, E:ecmp, M:multicast")
+_CDATA = re.compile("\x00CDATA\x01(.*?)\x00", re.S)
+
+
+def cdata(text: str) -> str:
+    """Text that the response writer emits as a CDATA section, as PAN-OS does for some answers."""
+    return f"\x00CDATA\x01{text}\x00"
+
+
+def write_cdata(body: str) -> str:
+    """Turn the marked texts of a serialised response into CDATA sections (their content unescaped)."""
+    def section(match: "re.Match[str]") -> str:
+        text = match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+        return f"<![CDATA[{text}]]>"
+
+    return _CDATA.sub(section, body)
+
+
+@dataclass(frozen=True)
+class Message:
+    """An answer that is a message (``<msg><line>...``) rather than a ``<result>``."""
+
+    lines: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A <result> in an envelope that carries a status code (a job enqueued: 19)."""
+
+    result: ET.Element
+    code: int
+
+
+Reply = Union[ET.Element, Message, Coded]
+Handler = Callable[["Firewall", ET.Element], Reply]
+
+
+@dataclass(frozen=True)
+class OpCommand:
+    path: Tuple[str, ...]
+    handler: Handler
+    # Whether the command's last node may carry an argument (text, attributes or child elements).
+    takes_argument: bool = False
+
+
+def _result(text: Optional[str] = None) -> ET.Element:
+    result = ET.Element("result")
+    result.text = text
+    return result
+
+
+def _fields(parent: ET.Element, values: List[Tuple[str, str]]) -> ET.Element:
+    for tag, value in values:
+        ET.SubElement(parent, tag).text = value
+    return parent
+
+
+def _argument(node: ET.Element) -> str:
+    """The argument of a command: its text, or the name of its one child (`<all/>`)."""
+    text = (node.text or "").strip()
+    if text:
+        return text
+    children = list(node)
+    return children[0].tag if len(children) == 1 else ""
+
+
+def unexpected(path: Tuple[str, ...]) -> ApiError:
+    return ApiError(17, " " + " -> ".join(path) + "  is unexpected", cdata=True)
+
+
+# ---- system ---------------------------------------------------------------------------------
+def mac_at(offset: int) -> str:
+    base = int(VM_MAC_BASE.replace(":", ""), 16) + offset
+    return ":".join(f"{(base >> shift) & 0xFF:02x}" for shift in range(40, -8, -8))
+
+
+def _ctime(epoch: float) -> str:
+    return time.strftime("%a %b ", time.localtime(epoch)) + f"{time.localtime(epoch).tm_mday:>2}" + \
+        time.strftime(" %H:%M:%S %Y", time.localtime(epoch))
+
+
+def _uptime(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days} days, {hours}:{minutes:02d}:{secs:02d}"
+
+
+def system_info(fw: "Firewall") -> ET.Element:
+    """`show system info`'s <system>, in the field order of the PA-VM captures."""
+    mgmt = next((i for i in fw.interfaces() if i.name == "management"), None)
+    network = ipaddress.ip_network(f"{mgmt.private_ip}/{mgmt.prefix_length}", strict=False) if mgmt else None
+    now = time.time()
+    system = ET.Element("system")
+    _fields(system, [
+        ("hostname", fw.hostname), ("ip-address", mgmt.private_ip if mgmt else "unknown"),
+        ("public-ip-address", "unknown"), ("netmask", str(network.netmask) if network else "unknown"),
+        # AWS's VPC router is the subnet's first address; the management interface learns it by DHCP.
+        ("default-gateway", str(network.network_address + 1) if network else "unknown"), ("is-dhcp", "yes"),
+        ("ipv6-address", "unknown"), ("ipv6-link-local-address", ""), ("ipv6-default-gateway", ""),
+        ("mac-address", mgmt.mac if mgmt else ""), ("time", _ctime(now) + "\n"), ("uptime", _uptime(fw.uptime_seconds())),
+        ("devicename", fw.hostname), ("family", "vm"), ("model", "PA-VM"), ("serial", fw.serial),
+        ("vm-mac-base", VM_MAC_BASE), ("vm-mac-count", "256"), ("vm-uuid", fw.instance_id.upper()),
+        ("vm-cpuid", "AWS:" + fw.instance_id[-8:].upper()), ("vm-license", VM_LICENSE), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
+        ("sw-version", SW_VERSION), ("global-protect-client-package-version", "0.0.0"),
+        ("app-version", APP_VERSION), ("app-release-date", ""), ("av-version", "0"), ("av-release-date", ""),
+        ("threat-version", APP_VERSION), ("threat-release-date", ""), ("wf-private-version", "0"),
+        ("wf-private-release-date", "unknown"), ("url-db", "paloaltonetworks"), ("wildfire-version", "0"),
+        ("wildfire-release-date", ""), ("url-filtering-version", "0000.00.00.000"),
+        ("global-protect-datafile-version", "unknown"), ("global-protect-datafile-release-date", "unknown"),
+        ("global-protect-clientless-vpn-version", "0"), ("global-protect-clientless-vpn-release-date", ""),
+        ("logdb-version", "11.1.2"),
+    ])
+    plugins = ET.SubElement(system, "plugin_versions")
+    for name, version in (("vm_series", VM_SERIES_PLUGIN), ("dlp", RELEASE["DLP"])):
+        entry = ET.SubElement(plugins, "entry", {"name": name, "version": version})
+        ET.SubElement(entry, "pkginfo").text = f"{name}-{version}"
+    _fields(system, [("platform-family", "vm"), ("vpn-disable-mode", "off"), ("multi-vsys", "off"),
+                     ("operational-mode", "normal"), ("advanced-routing", "off"), ("device-certificate-status", "None")])
+    return system
+
+
+def show_system_info(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    result.append(system_info(fw))
+    return result
+
+
+def show_chassis_ready(fw: "Firewall", node: ET.Element) -> Reply:
+    # PAN-OS's own start-up scripts test the answer for "[CDATA[yes": the text is a CDATA section.
+    return _result(cdata("yes" if fw.chassis_ready() else "no"))
+
+
+def show_clock(fw: "Firewall", node: ET.Element) -> Reply:
+    now = time.time()
+    local = time.localtime(now)
+    return _result(time.strftime("%a %b %d %H:%M:%S ", local) + time.strftime("%Z %Y ", local))
+
+
+def show_session_info(fw: "Firewall", node: ET.Element) -> Reply:
+    """The flat counter list of the 10.x/11.x capture; the lab carries no traffic, so no sessions."""
+    result = _result()
+    _fields(result, [
+        ("age-accel-en", "True"), ("age-accel-thresh", "80"), ("age-accel-tsf", "2"), ("age-scan-ssf", "8"),
+        ("age-scan-thresh", "80"), ("age-scan-tmo", "10"), ("cps", "0"), ("dis-def", "60"), ("dis-sctp", "30"),
+        ("dis-tcp", "90"), ("dis-udp", "60"), ("hw-offload", "False"), ("hw-udp-offload", "False"),
+        ("icmp-unreachable-rate", "200"), ("ipv6-fw", "True"), ("kbps", "0"), ("max-pending-mcast", "0"),
+        ("num-active", "0"), ("num-bcast", "0"), ("num-gtpc", "0"), ("num-gtpu-active", "0"),
+        ("num-gtpu-pending", "0"), ("num-http2-5gc", "0"), ("num-icmp", "0"), ("num-imsi", "0"),
+        ("num-installed", "0"), ("num-max", "819200"), ("num-mcast", "0"), ("num-pfcpc", "0"),
+        ("num-predict", "0"), ("num-sctp-assoc", "0"), ("num-sctp-sess", "0"), ("num-tcp", "0"), ("num-udp", "0"),
+        ("oor-action", "drop"), ("pps", "0"), ("run-tc", "True"), ("strict-checksum", "True"),
+        ("sw-cutthrough", "False"), ("tcp-cong-ctrl", "3"), ("tcp-diff-syn-rej", "True"),
+        ("tcp-no-refresh-fin-rst", "False"), ("tcp-nonsyn-rej", "True"), ("tcp-reject-siw-enable", "False"),
+        ("tcp-reject-siw-thresh", "4"), ("tcp-strict-rst", "True"), ("tmo-5gcdelete", "15"), ("tmo-cp", "30"),
+        ("tmo-def", "30"), ("tmo-icmp", "6"), ("tmo-sctp", "3600"), ("tmo-sctpcookie", "60"),
+        ("tmo-sctpinit", "5"), ("tmo-sctpshutdown", "60"), ("tmo-tcp", "3600"), ("tmo-tcp-delayed-ack", "25"),
+        ("tmo-tcp-unverif-rst", "30"), ("tmo-tcphalfclosed", "120"), ("tmo-tcphandshake", "10"),
+        ("tmo-tcpinit", "5"), ("tmo-tcptimewait", "15"), ("tmo-udp", "30"), ("tunnel-accel", "True"),
+        ("vardata-rate", "10485760"), ("dp", "*.dp0"),
+    ])
+    return result
+
+
+def request_license_info(fw: "Firewall", node: ET.Element) -> Reply:
+    """The capacity licence `show system info` reports, in the shape of the VM-Series capture
+    (the PA-VM entry carries the auth code and no base-license-name)."""
+    result = _result()
+    licenses = ET.SubElement(result, "licenses")
+    entry = ET.SubElement(licenses, "entry")
+    issued = time.strftime("%B %d, %Y", time.localtime(fw.booted_at or time.time()))
+    _fields(entry, [("feature", "PA-VM"), ("description", f"Standard {VM_LICENSE}"), ("serial", fw.serial),
+                    ("issued", issued), ("expires", "Never"), ("expired", "no"), ("authcode", "")])
+    return result
+
+
+def show_config_locks(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    ET.SubElement(result, "config-locks")
+    return result
+
+
+# ---- interfaces -------------------------------------------------------------------------------
+def _interface_address(fw: "Firewall", iface: object, entry: Optional[ET.Element]) -> str:
+    if entry is None:
+        return "N/A"
+    static = entry.find("layer3/ip/entry")
+    if static is not None:
+        return static.get("name") or "N/A"
+    if entry.find("layer3/dhcp-client") is not None:
+        return f"{iface.private_ip}/{iface.prefix_length}"  # type: ignore[attr-defined]
+    return "N/A"
+
+
+def _forwarding(entry: Optional[ET.Element], address: str, routers: Dict[str, ET.Element], name: str) -> str:
+    if entry is not None and entry.find("ha") is not None:
+        return "ha"
+    router = next((vr for vr, config in routers.items() if any(m.text == name for m in config.iter("member"))), None)
+    return f"vr:{router}" if router and address != "N/A" else "N/A"
+
+
+def _ethernets(fw: "Firewall"):
+    return [i for i in fw.interfaces() if i.name.startswith("ethernet")]
+
+
+def _hw_entry(parent: ET.Element, name: str, ident: int, kind: str, mac: str, virtual: bool) -> None:
+    """A hw entry in the 7.0-8.1 child order; ENIs report no speed or duplex (`ukn`), as a cloud NIC does."""
+    entry = ET.SubElement(parent, "entry")
+    speed = "[n/a]" if virtual else "ukn"
+    _fields(entry, [("name", name), ("duplex", speed), ("type", kind), ("state", "up"),
+                    ("st", f"{speed}/{speed}/up"), ("mac", mac), ("mode", "(unknown)" if virtual else "(autoneg)"),
+                    ("speed", speed), ("id", str(ident))])
+
+
+def show_interface_all(fw: "Firewall", node: ET.Element) -> Reply:
+    """ifnet then hw, ethernet1/N at id 15+N, then the logical vlan/loopback/tunnel interfaces."""
+    config = fw.dataplane_config()
+    result = _result()
+    ifnet, hw = ET.SubElement(result, "ifnet"), ET.SubElement(result, "hw")
+    for iface in _ethernets(fw):
+        entry = config["interfaces"].get(iface.name)
+        address = _interface_address(fw, iface, entry)
+        ident = 15 + iface.device_index
+        _fields(ET.SubElement(ifnet, "entry"), [
+            ("name", iface.name), ("zone", config["zones"].get(iface.name, "")),
+            ("fwd", _forwarding(entry, address, config["routers"], iface.name)), ("vsys", "1"), ("dyn-addr", ""),
+            ("addr6", ""), ("tag", "0"), ("ip", address), ("id", str(ident)), ("addr", "")])
+        _hw_entry(hw, iface.name, ident, "0", iface.mac, virtual=False)
+    for name, ident, kind in LOGICAL_INTERFACES:
+        _fields(ET.SubElement(ifnet, "entry"), [
+            ("name", name), ("zone", ""), ("fwd", "N/A"), ("vsys", "1"), ("dyn-addr", ""), ("addr6", ""),
+            ("tag", "0"), ("ip", "N/A"), ("id", str(ident)), ("addr", "")])
+    for name, ident, kind in LOGICAL_INTERFACES:
+        _hw_entry(hw, name, ident, str(kind), mac_at(ident), virtual=True)
+    return result
+
+
+def show_interface_hardware(fw: "Firewall", node: ET.Element) -> Reply:
+    """The hw entries alone, in the newer child order of the 10.x capture."""
+    result = _result()
+    hw = ET.SubElement(result, "hw")
+    for iface in _ethernets(fw):
+        _fields(ET.SubElement(hw, "entry"), [
+            ("name", iface.name), ("id", str(15 + iface.device_index)), ("type", "0"), ("mac", iface.mac),
+            ("speed", "ukn"), ("duplex", "ukn"), ("state", "up"), ("mode", "(autoneg)"), ("st", "ukn/ukn/up")])
+    return result
+
+
+_IFNET_COUNTERS = ("ibytes", "obytes", "ipackets", "opackets", "ierrors", "idrops", "flowstate", "ifwderrors",
+                   "noroute", "noarp", "noneigh", "neighpend", "nomac", "zonechange", "land", "pod", "teardrop",
+                   "ipspoof", "macspoof", "icmp_frag", "l2_encap", "l2_decap", "tcp_conn", "udp_conn", "sctp_conn",
+                   "other_conn")
+_PORT_COUNTERS = ("tx-unicast", "tx-multicast", "rx-broadcast", "rx-unicast", "rx-multicast", "rx-bytes",
+                  "tx-broadcast", "tx-bytes")
+
+
+def show_interface(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show interface <name>`: dp, ifnet (with its counters), hw. An unknown name is not an API
+    error: PAN-OS answers success with an <error> line."""
+    which = _argument(node)
+    if which == "all":
+        return show_interface_all(fw, node)
+    if which == "hardware":
+        return show_interface_hardware(fw, node)
+    result = _result()
+    ET.SubElement(result, "dp").text = "dp0"
+    iface = next((i for i in _ethernets(fw) if i.name == which), None)
+    if iface is None:
+        ET.SubElement(result, "error").text = f"Interface '{which}' not found"
+        return result
+    config = fw.dataplane_config()
+    entry = config["interfaces"].get(iface.name)
+    address = _interface_address(fw, iface, entry)
+    mode = "ha" if entry is not None and entry.find("ha") is not None else (
+        "layer3" if entry is not None and entry.find("layer3") is not None else "none")
+    forwarding = _forwarding(entry, address, config["routers"], iface.name)
+    ident = str(15 + iface.device_index)
+    ifnet = ET.SubElement(result, "ifnet")
+    _fields(ifnet, [("name", iface.name), ("id", ident), ("tag", "0"), ("mode", mode),
+                    ("fwd_type", forwarding.split(":")[0] if forwarding != "N/A" else "none"),
+                    ("vr", forwarding.split(":", 1)[1] if forwarding.startswith("vr:") else ""),
+                    ("mtu", "1500"), ("df_ignore", "False")])
+    addr = ET.SubElement(ifnet, "addr")
+    if address != "N/A":
+        ET.SubElement(addr, "member").text = address
+    _fields(ifnet, [("dyn-addr", ""), ("addr6", ""), ("ndpmon", "False"), ("dad", "False"),
+                    ("ipv6_client", "False"), ("ra", "False"), ("dhcpv6_client", "False"), ("inherited", "False"),
+                    ("service", ""), ("mgt_subnet", "False"), ("vsys", "vsys1"),
+                    ("zone", config["zones"].get(iface.name, "N/A")), ("tcpmss", "False"), ("mssadjv4", "0"),
+                    ("mssadjv6", "0"), ("policing", "False"), ("circuitonly", "False"), ("tunnel", ""),
+                    ("sdwan", "False"), ("proxy-protocol", "no"), ("gre", "False")])
+    counters = ET.SubElement(ifnet, "counters")
+    hw_counters = ET.SubElement(ET.SubElement(counters, "hw"), "entry")
+    _fields(hw_counters, [("name", iface.name)] + [(c, "0") for c in ("ibytes", "obytes", "ipackets", "opackets",
+                                                                      "ierrors", "idrops")])
+    _fields(ET.SubElement(hw_counters, "port"), [(c, "0") for c in _PORT_COUNTERS])
+    _fields(ET.SubElement(ET.SubElement(counters, "ifnet"), "entry"), [("name", iface.name)] + [(c, "0") for c in _IFNET_COUNTERS])
+    _fields(ET.SubElement(result, "hw"), [
+        ("name", iface.name), ("id", ident), ("type", "0"), ("mac", iface.mac), ("speed", "ukn"),
+        ("duplex", "ukn"), ("state", "up"), ("mode", mode), ("state_c", "auto"), ("duplex_c", "auto"),
+        ("speed_c", "auto"), ("untag", "False")])
+    return result
+
+
+# ---- routing and ARP --------------------------------------------------------------------------
+def _connected_routes(fw: "Firewall", config: Dict) -> List[Tuple[str, str, str, str, str]]:
+    """(virtual router, destination, nexthop, flags, interface) of the interfaces' own subnets."""
+    routes = []
+    for iface in _ethernets(fw):
+        entry = config["interfaces"].get(iface.name)
+        address = _interface_address(fw, iface, entry)
+        forwarding = _forwarding(entry, address, config["routers"], iface.name)
+        if address == "N/A" or not forwarding.startswith("vr:"):
+            continue
+        router = forwarding[3:]
+        network = ipaddress.ip_interface(address).network
+        routes.append((router, str(network), "0.0.0.0", "A C   ", iface.name))
+        routes.append((router, address.split("/")[0] + "/32", "0.0.0.0", "A H   ", ""))
+    return routes
+
+
+def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
+    """The RIB of every virtual router: static routes from the running config, connected and host
+    routes of the interfaces that have an address."""
+    config = fw.dataplane_config()
+    wanted = node.find("virtual-router")
+    if wanted is not None and (wanted.text or "").strip() not in config["routers"]:
+        # PAN-OS's answer to a virtual router it does not have (an empty name included).
+        raise ApiError(17, f" {(wanted.text or '').strip()} is invalid virtual-router.Current target-vsys is none",
+                       cdata=True, more=(" show -> routing -> route -> virtual-router is invalid",))
+    result = _result()
+    ET.SubElement(result, "flags").text = ROUTE_FLAGS
+    rows = []
+    for router, vr in config["routers"].items():
+        if wanted is not None and router != wanted.text.strip():
+            continue
+        for route in vr.findall("routing-table/ip/static-route/entry"):
+            nexthop = route.findtext("nexthop/ip-address") or route.findtext("nexthop/next-vr") or "discard"
+            metric = route.findtext("metric") or "10"
+            rows.append((router, route.findtext("destination") or "", nexthop, metric, "A S   ",
+                         route.findtext("interface") or ""))
+    rows += [(router, destination, nexthop, "0", flags, interface)
+             for router, destination, nexthop, flags, interface in _connected_routes(fw, config)]
+    for router, destination, nexthop, metric, flags, interface in rows:
+        _fields(ET.SubElement(result, "entry"), [
+            ("virtual-router", router), ("destination", destination), ("nexthop", nexthop), ("metric", metric),
+            ("flags", flags), ("age", ""), ("interface", interface), ("route-table", "unicast")])
+    return result
+
+
+def show_arp(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show arp entry name='all'`: the VPC router of each dataplane subnet, the one neighbour a
+    firewall on AWS talks to (AWS answers ARP for every address with its own MAC)."""
+    result = _result()
+    config = fw.dataplane_config()
+    entries = []
+    for iface in _ethernets(fw):
+        address = _interface_address(fw, iface, config["interfaces"].get(iface.name))
+        if address == "N/A":
+            continue
+        gateway = ipaddress.ip_interface(address).network.network_address + 1
+        entries.append((str(gateway), iface.name))
+    _fields(result, [("max", "2500"), ("total", str(len(entries))), ("timeout", "1800"), ("dp", "dp0")])
+    holder = ET.SubElement(result, "entries")
+    for ip, name in entries:
+        _fields(ET.SubElement(holder, "entry"), [
+            ("status", "  c  "), ("ip", ip), ("mac", "02:00:5e:00:00:01"), ("ttl", "1770"), ("interface", name),
+            ("port", name)])
+    return result
+
+
+# ---- jobs ---------------------------------------------------------------------------------------
+def show_jobs_all(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    for job in sorted(list(fw.jobs.values()), key=lambda j: -j.id):
+        result.append(fw.job_xml(job))
+    return result
+
+
+def show_jobs_pending(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    for job in sorted(list(fw.jobs.values()), key=lambda j: -j.id):
+        if job.status != "FIN":
+            result.append(fw.job_xml(job))
+    return result
+
+
+def show_jobs_id(fw: "Firewall", node: ET.Element) -> Reply:
+    argument = _argument(node)
+    job = fw.jobs.get(int(argument)) if argument.isdigit() else None
+    if job is None:
+        raise ApiError(17, f"job {argument} not found", cdata=True)
+    result = _result()
+    result.append(fw.job_xml(job))
+    return result
+
+
+# ---- configuration ------------------------------------------------------------------------------
+def check_pending_changes(fw: "Firewall", node: ET.Element) -> Reply:
+    return _result("yes" if fw.pending_changes() else "no")
+
+
+def check_full_commit_required(fw: "Firewall", node: ET.Element) -> Reply:
+    # The lab commits partially like PAN-OS would only after a full commit since boot; AutoCom is one.
+    return _result("no" if fw.jobs.get(1) is not None and fw.jobs[1].result == "OK" else "yes")
+
+
+def show_config_running(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    result.append(fw.running_config())
+    return result
+
+
+def show_config_candidate(fw: "Firewall", node: ET.Element) -> Reply:
+    result = _result()
+    result.append(fw.candidate_config())
+    return result
+
+
+def job_enqueued(kind: str, job_id: int) -> Coded:
+    """`<kind> job enqueued with jobid N`, code 19: how PAN-OS answers a commit or validate."""
+    result = _result()
+    msg = ET.SubElement(result, "msg")
+    ET.SubElement(msg, "line").text = f"{kind} job enqueued with jobid {job_id}"
+    ET.SubElement(result, "job").text = str(job_id)
+    return Coded(result, 19)
+
+
+def validate_full(fw: "Firewall", node: ET.Element) -> Reply:
+    return job_enqueued("Validate", fw.validate())
+
+
+def set_mgmt_interface_swap(fw: "Firewall", node: ET.Element) -> Reply:
+    fw.set_mgmt_interface_swap(_argument(node) == "yes")
+    return _result("Reboot the firewall for the change to take effect.")
+
+
+def show_mgmt_interface_swap(fw: "Firewall", node: ET.Element) -> Reply:
+    return _result("Mgmt interface swap: " + ("enabled" if fw.mgmt_interface_swap else "disabled"))
+
+
+# ---- high availability --------------------------------------------------------------------------
+def _ha_enabled(fw: "Firewall") -> None:
+    if fw.ha is None or not fw.ha.enabled:
+        raise ApiError(17, "HA is not enabled", cdata=True)
+
+
+def show_ha(fw: "Firewall", node: ET.Element) -> Reply:
+    if fw.ha is None:
+        return disabled_ha()
+    return fw.ha.state_xml()
+
+
+def disabled_ha() -> ET.Element:
+    """HA off, as both independent PA-VM captures show it."""
+    result = _result()
+    ET.SubElement(result, "enabled").text = "no"
+    local = ET.SubElement(ET.SubElement(result, "group"), "local-info")
+    ET.SubElement(local, "ha1-encrypt-imported").text = "no"
+    return result
+
+
+def request_ha_suspend(fw: "Firewall", node: ET.Element) -> Reply:
+    _ha_enabled(fw)
+    fw.ha.suspend()
+    return _result("Successfully changed HA state to suspended")
+
+
+def request_ha_functional(fw: "Firewall", node: ET.Element) -> Reply:
+    _ha_enabled(fw)
+    fw.ha.functional()
+    return _result("Successfully changed HA state to functional")
+
+
+def request_ha_sync_running(fw: "Firewall", node: ET.Element) -> Reply:
+    _ha_enabled(fw)
+    return Message((fw.ha.sync_to_remote(),))
+
+
+COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
+    OpCommand(("show", "system", "info"), show_system_info),
+    OpCommand(("show", "chassis-ready"), show_chassis_ready),
+    OpCommand(("show", "clock"), show_clock),
+    OpCommand(("show", "session", "info"), show_session_info),
+    OpCommand(("show", "config-locks"), show_config_locks),
+    OpCommand(("request", "license", "info"), request_license_info),
+    OpCommand(("show", "interface"), show_interface, takes_argument=True),
+    OpCommand(("show", "routing", "route"), show_routing_route, takes_argument=True),
+    OpCommand(("show", "arp", "entry"), show_arp, takes_argument=True),
+    OpCommand(("show", "jobs", "all"), show_jobs_all),
+    OpCommand(("show", "jobs", "pending"), show_jobs_pending),
+    OpCommand(("show", "jobs", "id"), show_jobs_id, takes_argument=True),
+    OpCommand(("check", "pending-changes"), check_pending_changes),
+    OpCommand(("check", "full-commit-required"), check_full_commit_required),
+    OpCommand(("show", "config", "running"), show_config_running),
+    OpCommand(("show", "config", "candidate"), show_config_candidate),
+    OpCommand(("validate", "full"), validate_full),
+    OpCommand(("set", "system", "setting", "mgmt-interface-swap"), set_mgmt_interface_swap, takes_argument=True),
+    OpCommand(("show", "system", "setting", "mgmt-interface-swap"), show_mgmt_interface_swap),
+    OpCommand(("show", "high-availability", "all"), show_ha),
+    OpCommand(("show", "high-availability", "state"), show_ha),
+    OpCommand(("request", "high-availability", "state", "suspend"), request_ha_suspend),
+    OpCommand(("request", "high-availability", "state", "functional"), request_ha_functional),
+    OpCommand(("request", "high-availability", "sync-to-remote", "running-config"), request_ha_sync_running),
+)}
+_PREFIXES = {path[:n] for path in COMMANDS for n in range(1, len(path) + 1)}
+
+
+def resolve(cmd: ET.Element) -> Tuple[OpCommand, ET.Element]:
+    """The command an op request names, and the node holding its argument. Walks the nesting one
+    element at a time, as PAN-OS's command tree does, and refuses the first element that leads
+    nowhere."""
+    path: Tuple[str, ...] = (cmd.tag,)
+    node = cmd
+    while True:
+        if path not in _PREFIXES:
+            raise unexpected(path)
+        command = COMMANDS.get(path)
+        children = list(node)
+        if command is not None and (command.takes_argument or not children):
+            return command, node
+        if not children:
+            raise ApiError(17, " " + " -> ".join(path) + "  is incomplete", cdata=True)
+        node = children[0]
+        path = path + (node.tag,)
+
+
+def run(fw: "Firewall", cmd: ET.Element) -> Tuple[Tuple[str, ...], Reply]:
+    command, node = resolve(cmd)
+    return command.path, command.handler(fw, node)
