@@ -5,6 +5,10 @@
 Each poll hands in what the firewalls and EC2 say at that moment; the timeline records the first
 time each step of a failover was seen. Kept free of I/O so the rules (what counts as "peer loss
 detected", when an ENI counts as moved, which step is stuck) are unit-tested without a pair.
+
+EC2 moves an ENI through the attachment states `detaching` and `attaching`; the timeline records
+them when a poll happens to see them (optional steps: a fast move may pass between two polls), and
+the failover counts as complete on the required steps only.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Step:
     key: str
     description: str
     seen_at: Optional[float] = None  # seconds since the trigger
+    optional: bool = False  # an intermediate state a poll may or may not catch
 
 
 @dataclass
@@ -55,7 +60,11 @@ class FailoverTimeline:
             Step("promoted", f"{self.new} becomes active"),
         ]
         for name, eni in self.dataplane.items():
+            self.steps.append(Step(f"detaching:{name}", f"{name} ENI {eni.eni_id} detaching from {self.old} "
+                                                        "(EC2 attachment state detaching)", optional=True))
             self.steps.append(Step(f"detached:{name}", f"{name} ENI {eni.eni_id} detached from {self.old} ({self.old_instance_id})"))
+            self.steps.append(Step(f"attaching:{name}", f"{name} ENI {eni.eni_id} attaching to {self.new} "
+                                                        "(EC2 attachment state attaching)", optional=True))
             self.steps.append(Step(
                 f"attached:{name}",
                 f"{name} ENI {eni.eni_id} attached to {self.new} ({self.new_instance_id}) at device index {eni.device_index}"))
@@ -90,21 +99,25 @@ class FailoverTimeline:
             now = enis.get(name)
             if now is None:
                 continue
+            if now.instance_id == self.old_instance_id and now.attachment_status == "detaching":
+                self._mark(f"detaching:{name}")
             if now.instance_id != self.old_instance_id:
                 self._mark(f"detached:{name}")
-            if (now.instance_id == self.new_instance_id and now.device_index == before.device_index
-                    and now.attachment_status == "attached"):
+            at_new_index = now.instance_id == self.new_instance_id and now.device_index == before.device_index
+            if at_new_index and now.attachment_status == "attaching":
+                self._mark(f"attaching:{name}")
+            if at_new_index and now.attachment_status == "attached":
                 self._mark(f"detached:{name}")
                 self._mark(f"attached:{name}")
                 if before.public_ip and now.public_ip == before.public_ip:
                     self._mark(f"eip:{name}")
 
     def complete(self) -> bool:
-        return all(step.seen_at is not None for step in self.steps)
+        return all(step.seen_at is not None for step in self.steps if not step.optional)
 
     def stuck_step(self) -> Optional[Step]:
-        """The first step not seen, in the order a failover goes through them."""
-        return next((step for step in self.steps if step.seen_at is None), None)
+        """The first required step not seen, in the order a failover goes through them."""
+        return next((step for step in self.steps if step.seen_at is None and not step.optional), None)
 
     def total(self) -> Optional[float]:
         if not self.complete():

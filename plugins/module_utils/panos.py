@@ -7,8 +7,11 @@ every request goes through :meth:`PanosConnection.call`, which
 
 * waits for a booting firewall (connection refused, HTTP 5xx/429, timeouts, "not ready") until
   ``api_wait_timeout`` has passed, with exponential backoff, and records the wait in ``api_wait``;
+* with ``boot_wait``, also waits out refused credentials (HTTP 403) until the firewall has accepted
+  them once: a booting PAN-OS refuses every credential while its auth service starts;
 * once the firewall has answered, retries transient failures a bounded number of times;
-* fails at once on invalid credentials (HTTP 403), telling how to fix them;
+* fails at once on invalid credentials (HTTP 403) from a firewall that accepted them before, or
+  without ``boot_wait``, telling how to fix them;
 * never lets the password or the API key reach a message or a result.
 
 Raw XML API helpers (``xapi_get`` / ``xapi_set`` / ``xapi_edit`` / ``xapi_delete`` / ``op``) cover
@@ -121,7 +124,8 @@ class PanosConnection:
 
     def __init__(self, module: Any, provider: Dict[str, Any], api_wait_timeout: Optional[int] = None,
                  retries: int = DEFAULT_RETRIES, request_timeout: int = DEFAULT_REQUEST_TIMEOUT,
-                 sleep: Optional[Callable[[float], None]] = None, clock: Optional[Callable[[], float]] = None) -> None:
+                 sleep: Optional[Callable[[float], None]] = None, clock: Optional[Callable[[], float]] = None,
+                 boot_wait: bool = False) -> None:
         require_panos(module)
         self.module = module
         self.provider = provider
@@ -132,11 +136,12 @@ class PanosConnection:
             api_wait_timeout = (getattr(module, "params", None) or {}).get("api_wait_timeout")
         self.api_wait_timeout = DEFAULT_API_WAIT_TIMEOUT if api_wait_timeout is None else api_wait_timeout
         self.retries = retries
+        self.boot_wait = boot_wait
         self._sleep = sleep if sleep is not None else _sleep
         self._clock = clock if clock is not None else _monotonic
         self.up = False
         self.attempts = 0
-        self.api_wait: Dict[str, Any] = {"seconds": 0.0, "attempts": 0}
+        self.api_wait: Dict[str, Any] = {"seconds": 0.0, "attempts": 0, "refused_credentials": 0}
         self.device = Firewall(provider["ip_address"], provider.get("username") or "admin", provider.get("password"),
                                api_key=provider.get("api_key"), port=provider.get("port") or 443)
         self.device.timeout = request_timeout
@@ -171,17 +176,29 @@ class PanosConnection:
             except (PanXapiError, PanDeviceError) + RAW_NETWORK_ERRORS as error:  # type: ignore[misc]
                 message = self.redact(f"{type(error).__name__}: {error}" if isinstance(error, RAW_NETWORK_ERRORS)
                                       else str(error))
-                if is_invalid_credentials(error):
+                booting_refusal = is_invalid_credentials(error) and self.boot_wait and not self.up
+                if is_invalid_credentials(error) and not booting_refusal:
                     if fail:
                         self.fail_credentials(what)
                     raise
-                if not is_transient(error):
+                if booting_refusal:
+                    self.api_wait["refused_credentials"] += 1
+                elif not is_transient(error):
                     if fail:
                         self.module.fail_json(msg=f"Could not {what} on {self.address}: {message}.")
                     raise
                 if not self.up:
                     waited = self._clock() - started
                     if waited >= self.api_wait_timeout:
+                        if fail and booting_refusal:
+                            self.module.fail_json(
+                                msg=(f"{self.address} refused the credentials for {self.api_wait_timeout} s "
+                                     f"({self.api_wait['attempts']} attempts) while trying to {what}. A booting "
+                                     "PAN-OS refuses every credential until its auth service is up, but not for this "
+                                     "long: check the provider's username and password or api_key (on a fresh "
+                                     "VM-Series the admin password is set over SSH first, by "
+                                     "vmseries.aws_ha.admin_password), or raise api_wait_timeout."),
+                                api_wait=dict(self.api_wait))
                         if fail:
                             self.module.fail_json(
                                 msg=(f"The XML API of {self.address} did not answer within {self.api_wait_timeout} s "
@@ -269,13 +286,17 @@ class PanosConnection:
         if self.device.version is None:
             self.call("read the PAN-OS version (show system info)", self.device.refresh_system_info)
 
-    def read_ha_state(self) -> Dict[str, Any]:
+    def read_ha_state(self, booting: bool = False) -> Dict[str, Any]:
         """`show high-availability all` parsed, or {'error': ...} when the firewall cannot be
-        asked (stopped, booting): the pair checks must see an unreachable firewall, not fail."""
+        asked (stopped, booting): the pair checks must see an unreachable firewall, not fail.
+        `booting`: the firewall is known to be (re)starting, so refused credentials mean its auth
+        service is not up yet rather than wrong credentials."""
         try:
             response = self.device.op(ha_state.SHOW_HA_ALL, cmd_xml=False)
         except (PanXapiError, PanDeviceError) + RAW_NETWORK_ERRORS as error:  # type: ignore[misc]
             if is_invalid_credentials(error):
+                if booting:
+                    return {"error": "refused the credentials while it boots (its auth service is not up yet)"}
                 self.fail_credentials("read the HA state")
             return {"error": self.redact(str(error))}
         return ha_state.parse_ha_all(response)

@@ -15,6 +15,11 @@ description:
     C(paloalto_panos) driver, then waits until the XML API accepts the password.
   - It first tries the XML API with the provider's username and password; when they work nothing
     is changed and no SSH session is opened, so every run after the first is a no-op.
+  - When the API refuses them, the firewall may simply still be booting (PAN-OS refuses every
+    credential until its auth service is up). The module then logs in over SSH with the key pair
+    (retried while the firewall refuses the connection or the key), waits for
+    C(show chassis-ready) to say C(yes), and asks the API again; only a refusal from a ready
+    firewall makes it set the password.
   - With O(return_api_key), returns an API key for the later stages in clear text, so register it
     only in a task with C(no_log).
 author:
@@ -60,7 +65,10 @@ extends_documentation_fragment:
   - vmseries.aws_ha.provider.provider_only
 notes:
   - O(provider.password) is required - it is the password this module sets; O(provider.api_key) is ignored.
-  - Check mode reports whether the password would be set, without logging in over SSH.
+  - Check mode reports whether the password would be set; it logs in over SSH only to ask whether
+    the firewall has finished booting (C(show chassis-ready)), and changes nothing.
+  - A commit refused because another commit (the boot-time auto-commit) is in progress is
+    retried until O(commit_timeout).
   - Part of the C(vmseries.aws_ha.panos) action group; the provider from C(module_defaults) must
     then carry the password to set.
 requirements:
@@ -102,15 +110,20 @@ waited:
   description: Seconds spent waiting for SSH and for the API.
   returned: always
   type: float
+chassis_ready_wait:
+  description: Seconds spent waiting for C(show chassis-ready) to say C(yes) over SSH (0 when SSH was not needed).
+  returned: always
+  type: float
 ssh_attempts:
   description: SSH connection attempts made (0 when the API already accepted the password).
   returned: always
   type: int
 api_wait:
-  description: How long the module waited for the firewall's API (seconds, failed attempts).
+  description: How long the module waited for the firewall's API (seconds, failed attempts, and how many of
+    those were credentials refused while it booted).
   returned: always
   type: dict
-  sample: {seconds: 0.0, attempts: 0}
+  sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
 import time
@@ -133,13 +146,18 @@ except ImportError:
 
 # Each step waits for the CLI's own prompt; netmiko's config_mode()/commit() instead wait for the
 # channel to go quiet, which costs seconds per step.
-COMMIT_DONE = r"100%|no changes|[Ff]ail|[Ee]rror"
+COMMIT_DONE = r"100%|no changes|[Ff]ail|[Ee]rror|try again"
 COMMITTED = "Configuration committed successfully"
+# PAN-OS's answer to a commit while another one (the boot-time AutoCom) runs.
+COMMIT_BUSY = "in progress. Please try again later"
+CHASSIS_READY_POLL = 5.0
 
 
-def try_keygen(module: AnsibleModule, connection: PanosConnection, timeout: float) -> str:
-    """The API key, or '' when the firewall does not (yet) accept the password."""
+def try_keygen(module: AnsibleModule, connection: PanosConnection, timeout: float, boot_wait: bool = False) -> str:
+    """The API key, or '' when the firewall does not (yet) accept the password. With boot_wait,
+    refused credentials are waited out like a firewall that does not answer yet."""
     connection.api_wait_timeout = timeout
+    connection.boot_wait = boot_wait
     connection.up = False  # wait again: the management server may restart after the commit
     try:
         return connection.call("log in to the XML API", lambda: connection.device.api_key, fail=False)
@@ -178,20 +196,49 @@ def open_ssh(module: AnsibleModule, host: str, deadline: float) -> Tuple[Any, in
             delay = min(delay * 2, 15.0)
 
 
+def wait_chassis_ready(module: AnsibleModule, session: Any, deadline: float) -> float:
+    """`show chassis-ready` over SSH until it says yes: before that, PAN-OS's auth service may
+    refuse a password that is right. Seconds waited."""
+    started = time.monotonic()
+    while True:
+        output = session.send_command("show chassis-ready", expect_string=r">", strip_prompt=True, cmd_verify=False,
+                                      read_timeout=module.params["ssh_timeout"])
+        if "yes" in output.split():
+            return round(time.monotonic() - started, 1)
+        if time.monotonic() + CHASSIS_READY_POLL >= deadline:
+            session.disconnect()
+            module.fail_json(msg=(f"The firewall at {module.params['ssh_host'] or module.params['provider']['ip_address']} "
+                                  f"answers over SSH but 'show chassis-ready' still said {output.strip()!r} after "
+                                  f"{round(time.monotonic() - started)} s: it has not finished booting. Raise "
+                                  "wait_for_ssh_timeout, or look at the instance's system log in EC2."))
+        time.sleep(CHASSIS_READY_POLL)
+
+
 def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
     """configure / set mgt-config users <u> password (both prompts) / commit / exit; the CLI
-    output with the password masked."""
+    output with the password masked. A commit refused while another commit runs is retried."""
     params, provider = module.params, module.params["provider"]
     step_timeout = params["ssh_timeout"]
     steps = (("configure", r"#", step_timeout),
              (f"set mgt-config users {provider['username']} password", r"Enter password", step_timeout),
-             (provider["password"], r"Confirm password", step_timeout), (provider["password"], r"#", step_timeout),
-             ("commit", COMMIT_DONE, params["commit_timeout"]), ("exit", r">", step_timeout))
+             (provider["password"], r"Confirm password", step_timeout), (provider["password"], r"#", step_timeout))
     output = ""
+    deadline = time.monotonic() + params["commit_timeout"]
     try:
         for command, prompt, timeout in steps:
             output += session.send_command(command, expect_string=prompt, strip_prompt=False, cmd_verify=False,
                                            read_timeout=timeout)
+        delay = 2.0
+        while True:
+            answer = session.send_command("commit", expect_string=COMMIT_DONE, strip_prompt=False, cmd_verify=False,
+                                          read_timeout=params["commit_timeout"])
+            output += answer
+            if COMMIT_BUSY not in answer or time.monotonic() + delay >= deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+        output += session.send_command("exit", expect_string=r">", strip_prompt=False, cmd_verify=False,
+                                       read_timeout=step_timeout)
     finally:
         session.disconnect()
     return output.replace(provider["password"], "********")
@@ -221,19 +268,29 @@ def main() -> None:
     started = time.monotonic()
     connection = PanosConnection(module, {**provider, "api_key": None}, api_wait_timeout=params["api_wait_timeout"])
 
-    def finish(changed: bool, method: str, key: str = "", attempts: int = 0) -> None:
+    def finish(changed: bool, method: str, key: str = "", attempts: int = 0, ready_wait: float = 0.0) -> None:
         returned = {"api_key": key} if params["return_api_key"] and key else {}
         module.exit_json(changed=changed, method=method, waited=round(time.monotonic() - started, 1),
-                         ssh_attempts=attempts, api_wait=connection.api_wait, **returned)
+                         ssh_attempts=attempts, chassis_ready_wait=ready_wait, api_wait=connection.api_wait, **returned)
 
     key = try_keygen(module, connection, params["api_wait_timeout"])
     if key:
         finish(False, "api", key)
-    if module.check_mode:
-        finish(True, "ssh")
 
+    # Refused or not answering: a fresh firewall (no password yet) or one still booting. SSH with
+    # the key pair tells them apart: once the chassis is ready, a refusal is the firewall's answer.
     host = params["ssh_host"] or provider["ip_address"]
-    session, attempts = open_ssh(module, host, started + params["wait_for_ssh_timeout"])
+    deadline = started + params["wait_for_ssh_timeout"]
+    session, attempts = open_ssh(module, host, deadline)
+    ready_wait = wait_chassis_ready(module, session, deadline)
+    key = try_keygen(module, connection, params["api_wait_timeout"])
+    if key:
+        session.disconnect()
+        finish(False, "api", key, attempts, ready_wait)
+    if module.check_mode:
+        session.disconnect()
+        finish(True, "ssh", attempts=attempts, ready_wait=ready_wait)
+
     try:
         output = set_password_over_ssh(module, session)
     except Exception as error:  # noqa: BLE001 - netmiko raises many kinds; all mean the same to the user
@@ -246,12 +303,12 @@ def main() -> None:
                               "what it names (a password complexity profile, for example) and re-run."),
                          output=output, ssh_attempts=attempts)
     remaining = max(params["wait_for_ssh_timeout"] - (time.monotonic() - started), 60)
-    key = try_keygen(module, connection, remaining)
+    key = try_keygen(module, connection, remaining, boot_wait=True)
     if not key:
         module.fail_json(msg=(f"The password was committed over SSH but the XML API on {connection.address} does not "
                               "accept it; check that provider.ip_address/port reach this firewall's management "
                               "interface, then re-run."), ssh_attempts=attempts, api_wait=connection.api_wait)
-    finish(True, "ssh", key, attempts)
+    finish(True, "ssh", key, attempts, ready_wait)
 
 
 if __name__ == "__main__":

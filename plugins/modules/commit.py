@@ -19,6 +19,10 @@ description:
     until O(timeout).
   - In check mode reports whether a commit would happen (C(changed) is the pending state),
     without committing.
+  - With O(ha_settle_timeout), after a commit that leaves HA enabled, waits until the firewall's
+    own HA state is C(active) or C(passive) (it has elected itself, or joined its peer). Committing
+    the firewall that holds the dataplane ENIs first, and letting it settle before its peer gets
+    HA, keeps the election from handing the active role (and the ENIs) to the other one.
 author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
@@ -33,6 +37,13 @@ options:
     description: Seconds between two polls of the commit job.
     type: int
     default: 2
+  ha_settle_timeout:
+    description:
+      - Seconds to wait, after a commit, for the firewall's HA state to become C(active) or
+        C(passive) (a firewall without a peer elects itself after three hello intervals). C(0)
+        does not wait. Nothing is waited for when nothing was committed or HA is off.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - vmseries.aws_ha.provider
 notes:
@@ -78,11 +89,17 @@ duration:
   description: Seconds the commit took, from submission to the job's end.
   returned: always
   type: float
+ha_state:
+  description: The firewall's own HA state after the commit, when O(ha_settle_timeout) made the module wait for it.
+  returned: when a commit ran with O(ha_settle_timeout)
+  type: str
+  sample: active
 api_wait:
-  description: How long the module waited for the firewall's API to come up (seconds, failed attempts).
+  description: How long the module waited for the firewall's API to come up (seconds, failed attempts, and how many of
+    those were credentials refused while it booted).
   returned: always
   type: dict
-  sample: {seconds: 0.0, attempts: 0}
+  sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
 import xml.etree.ElementTree as ET
@@ -91,6 +108,7 @@ from xml.sax.saxutils import escape
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_argument_spec
 
 # Refusals that clear by themselves: someone else's commit, a config lock, an HA sync.
@@ -150,6 +168,23 @@ def wait_for_job(connection: PanosConnection, job_id: str, deadline: float, inte
         connection.pause(interval)
 
 
+def wait_for_ha_to_settle(connection: PanosConnection, timeout: int, interval: float) -> str:
+    """The firewall's own HA state once it is active or passive ('disabled' with HA off)."""
+    deadline = connection.now() + timeout
+    while True:
+        state = ha_state.parse_ha_all(connection.op(ha_state.SHOW_HA_ALL))
+        local = state["local"]["state"]
+        if local in ha_state.STABLE_STATES or not state["enabled"]:
+            return local
+        if connection.now() >= deadline:
+            connection.module.fail_json(
+                msg=(f"The commit on {connection.address} succeeded, but its HA state is still {local} after {timeout} s "
+                     "(a firewall without a peer becomes active after three hello intervals). Check `show "
+                     "high-availability all` on it, or raise the timeout."),
+                ha_state=local, api_wait=connection.api_wait)
+        connection.pause(interval)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -157,6 +192,7 @@ def main() -> None:
             "description": {"type": "str"},
             "timeout": {"type": "int", "default": 600},
             "poll_interval": {"type": "int", "default": 2},
+            "ha_settle_timeout": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )
@@ -185,6 +221,8 @@ def main() -> None:
                  "The candidate configuration is kept as it is: fix the object the messages name (or revert it "
                  "with 'revert config' on the firewall) and re-run."),
             **result)
+    if params["ha_settle_timeout"] > 0:
+        result["ha_state"] = wait_for_ha_to_settle(connection, params["ha_settle_timeout"], params["poll_interval"])
     module.exit_json(changed=True, **result)
 
 

@@ -193,8 +193,9 @@ class Pair:
                                       "vmseries:pair and vmseries:interface. Re-run the network stage.")
         return sights
 
-    def ha_states(self) -> Dict[str, Optional[Dict[str, Any]]]:
-        return {node: fw.read_ha_state() for node, fw in self.firewalls.items()}
+    def ha_states(self, booting: tuple = ()) -> Dict[str, Optional[Dict[str, Any]]]:
+        """Both firewalls' HA states; the nodes in `booting` are restarting (see read_ha_state)."""
+        return {node: fw.read_ha_state(booting=node in booting) for node, fw in self.firewalls.items()}
 
     def holder(self, enis: Dict[str, EniSight]) -> Optional[str]:
         """The node all dataplane ENIs are attached to, or None when they are split or loose."""
@@ -202,8 +203,8 @@ class Pair:
         return holders.pop() if len(holders) == 1 else None
 
 
-def health_problems(pair: Pair) -> tuple:
-    states = pair.ha_states()
+def health_problems(pair: Pair, booting: tuple = ()) -> tuple:
+    states = pair.ha_states(booting)
     problems = ha_state.pair_problems(states)
     enis = pair.enis()
     active = ha_state.active_node(states)
@@ -247,7 +248,7 @@ def restore(module: AnsibleAWSModule, pair: Pair, old: str, new: str) -> Dict[st
     deadline = started + module.params["restore_timeout"]
     problems, states, enis = ["not checked yet"], {}, {}
     while time.monotonic() < deadline:
-        problems, states, enis = health_problems(pair)
+        problems, states, enis = health_problems(pair, booting=(old,))
         if not problems:
             break
         time.sleep(max(module.params["poll_interval"], 1.0))

@@ -140,10 +140,11 @@ xpath:
   type: str
   sample: /config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability
 api_wait:
-  description: How long the module waited for the firewall's API to come up (seconds, failed attempts).
+  description: How long the module waited for the firewall's API to come up (seconds, failed attempts, and how many of
+    those were credentials refused while it booted).
   returned: always
   type: dict
-  sample: {seconds: 0.0, attempts: 0}
+  sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
 import xml.etree.ElementTree as ET

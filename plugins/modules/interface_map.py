@@ -115,10 +115,11 @@ verified:
   returned: always
   type: bool
 api_wait:
-  description: How long the module waited for the firewall's API to come up (seconds, failed attempts).
+  description: How long the module waited for the firewall's API to come up (seconds, failed attempts, and how many of
+    those were credentials refused while it booted).
   returned: with O(provider)
   type: dict
-  sample: {seconds: 0.0, attempts: 0}
+  sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

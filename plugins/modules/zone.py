@@ -55,10 +55,11 @@ diff:
   returned: when diff mode is on
   type: dict
 api_wait:
-  description: How long the module waited for the firewall's API to come up (seconds, failed attempts).
+  description: How long the module waited for the firewall's API to come up (seconds, failed attempts, and how many of
+    those were credentials refused while it booted).
   returned: always
   type: dict
-  sample: {seconds: 0.0, attempts: 0}
+  sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
 from ansible.module_utils.basic import AnsibleModule

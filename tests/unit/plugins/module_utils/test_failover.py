@@ -52,7 +52,8 @@ def test_full_failover_in_order():
     assert t.total() == 1.5
     steps = {row["step"]: row["seconds"] for row in t.events()}
     assert steps == {"trigger": 0.0, "peer_loss_detected": 0.5, "promoted": 1.0, "detached:untrust": 1.25,
-                     "detached:trust": 1.5, "attached:untrust": 1.5, "attached:trust": 1.5, "eip:untrust": 1.5}
+                     "detaching:trust": 1.25, "detached:trust": 1.5, "attached:untrust": 1.5, "attached:trust": 1.5,
+                     "eip:untrust": 1.5}
     assert t.events()[0]["at"] == "2023-11-14T22:13:20.000Z"
 
 
@@ -92,3 +93,32 @@ def test_table_lines():
     lines = table(t.events())
     assert lines[0].split() == ["t", "(s)", "step", "description"]
     assert lines[2].split()[:2] == ["1.000", "peer_loss_detected"]
+
+
+def test_attachment_states_in_between_are_recorded_but_not_required():
+    clock = Clock()
+    t = timeline(clock)
+    t.observe(ha("active", False, None), None, BEFORE)
+    clock.now += 1.0
+    t.observe(ha("active", False, None), None, {
+        "untrust": EniSight("eni-u", "i-old", 2, "detaching", "203.0.113.7"),
+        "trust": EniSight("eni-t", "i-old", 3, "attached"),
+    })
+    assert t.stuck_step().key == "detached:untrust"
+    clock.now += 1.0
+    t.observe(ha("active", False, None), None, {
+        "untrust": EniSight("eni-u", "i-new", 2, "attaching", "203.0.113.7"),
+        "trust": EniSight("eni-t", None, None, None),
+    })
+    # Attaching is not attached: the move is not done, and says which state it is in.
+    assert not t.complete() and t.stuck_step().key == "attached:untrust"
+    clock.now += 1.0
+    t.observe(ha("active", False, None), None, {
+        "untrust": EniSight("eni-u", "i-new", 2, "attached", "203.0.113.7"),
+        "trust": EniSight("eni-t", "i-new", 3, "attached"),
+    })
+    assert t.complete()
+    seen = {row["step"]: row["seconds"] for row in t.events()}
+    assert seen["detaching:untrust"] == 1.0 and seen["attaching:untrust"] == 2.0 and seen["attached:trust"] == 3.0
+    # The trust ENI passed through its intermediate states between two polls: not recorded, not missed.
+    assert "attaching:trust" not in seen and "detaching:trust" not in seen

@@ -65,7 +65,7 @@ def test_booting_firewall_is_waited_for_and_the_wait_reported():
     conn = connection(clock)
     assert conn.call("read", answers(*[PanDeviceError(REFUSED)] * 3, "up")) == "up"
     assert conn.attempts == 4 and conn.waited == 7.0  # 1 + 2 + 4 s of backoff
-    assert conn.api_wait == {"seconds": 7.0, "attempts": 3}
+    assert conn.api_wait == {"seconds": 7.0, "attempts": 3, "refused_credentials": 0}
 
 
 @pytest.mark.parametrize("error", [
@@ -115,7 +115,7 @@ def test_once_up_transient_errors_are_retried_a_bounded_number_of_times():
     assert conn.call("read", answers(PanDeviceError(REFUSED), "ok")) == "ok"
     with pytest.raises(Failed, match=r"after 3 attempts: URLError"):
         conn.call("read", answers(*[PanDeviceError(REFUSED)] * 5))
-    assert conn.api_wait == {"seconds": 0.0, "attempts": 0}  # retries after the first answer are not boot waits
+    assert conn.api_wait == {"seconds": 0.0, "attempts": 0, "refused_credentials": 0}  # retries after the first answer are not boot waits
 
 
 def test_missing_object_is_an_answer():

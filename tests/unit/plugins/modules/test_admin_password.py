@@ -1,5 +1,6 @@
-"""admin_password: no SSH when the API already takes the password; otherwise the CLI dialogue,
-connection retries, failures and check mode."""
+"""admin_password: no SSH when the API already takes the password; a refusal while the firewall
+boots is waited out over SSH (chassis-ready) and changes nothing; otherwise the CLI dialogue,
+connection and commit retries, failures and check mode."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ OK_OUTPUT = {
     "commit": "Commit job 2 is in progress. Use Ctrl+C to return to command prompt\n...100%\n"
               "Configuration committed successfully\n[edit]\nadmin@PA-VM# ",
     "exit": "admin@PA-VM> ",
+    "show chassis-ready": "yes\nadmin@PA-VM> ",
 }
+BUSY = "Another commit/validate is in progress. Please try again later\n[edit]\nadmin@PA-VM# "
 
 
 class FakeClock:
@@ -41,7 +44,9 @@ class Session:
         self.sent.append((command, kwargs["expect_string"]))
         if command == self.password:
             return "Confirm password : " if len([c for c, _ in self.sent if c == command]) == 1 else "admin@PA-VM# "
-        return self.outputs[command]
+        output = self.outputs[command]
+        # A list: the answers to successive sends, the last one repeated.
+        return (output.pop(0) if len(output) > 1 else output[0]) if isinstance(output, list) else output
 
     def disconnect(self):
         self.disconnected = True
@@ -50,14 +55,15 @@ class Session:
 @pytest.fixture
 def firewall(monkeypatch, fake_xapi, provider):
     """The API refuses the password until the CLI has committed it."""
-    state = {"password_set": False, "keygens": 0, "connects": [], "connect_errors": [], "outputs": dict(OK_OUTPUT)}
+    state = {"password_set": False, "keygens": 0, "connects": [], "connect_errors": [], "outputs": dict(OK_OUTPUT),
+             "auth_up": True}
     clock = FakeClock()
     monkeypatch.setattr(admin_password, "time", clock)
 
     def keygen(self):
         state["keygens"] += 1
-        if not state["password_set"]:
-            raise PanDeviceXapiError("URLError: code: 403 reason: Forbidden")
+        if not state["password_set"] or not state["auth_up"]:
+            raise PanDeviceXapiError("URLError: code: 403 reason: Invalid Credential")
         return "LUFRPT-key"
 
     def connect(**kwargs):
@@ -71,6 +77,8 @@ def firewall(monkeypatch, fake_xapi, provider):
             out = original(command, **send_kwargs)
             if command == "commit" and "committed successfully" in out:
                 state["password_set"] = True
+            if command == "show chassis-ready" and "yes" in out:
+                state["auth_up"] = True  # the auth service is up before the chassis is ready
             return out
 
         session.send_command = send
@@ -100,7 +108,8 @@ def test_fresh_firewall_gets_its_password_over_ssh(firewall, run_module, provide
     assert connect["device_type"] == "paloalto_panos" and connect["use_keys"] is True
     assert connect["key_file"] == "/keys/pair.pem" and connect["host"] == "198.51.100.5" and connect["port"] == 22
     assert [c for c, _ in firewall["session"].sent] == [
-        "configure", "set mgt-config users admin password", provider["password"], provider["password"], "commit", "exit"]
+        "show chassis-ready", "configure", "set mgt-config users admin password", provider["password"],
+        provider["password"], "commit", "exit"]
     assert firewall["session"].disconnected
 
 
@@ -108,9 +117,35 @@ def test_key_is_not_returned_unless_asked(firewall, run_module, provider):
     assert "api_key" not in run_module(admin_password, args(provider))
 
 
-def test_check_mode_reports_the_change_without_ssh(firewall, run_module, provider):
+def test_check_mode_reports_the_change_and_only_asks_over_ssh(firewall, run_module, provider):
     result = run_module(admin_password, args(provider), check=True)
-    assert result["changed"] is True and firewall["connects"] == []
+    assert result["changed"] is True and [c for c, _ in firewall["session"].sent] == ["show chassis-ready"]
+    assert firewall["password_set"] is False
+
+
+def test_refusal_while_booting_is_waited_out_and_changes_nothing(firewall, run_module, provider):
+    # The password is right, but the firewall is booting: its API refuses it until the chassis is ready.
+    firewall.update(password_set=True, auth_up=False)
+    firewall["outputs"]["show chassis-ready"] = ["no\nadmin@PA-VM> ", "no\nadmin@PA-VM> ", "yes\nadmin@PA-VM> "]
+    result = run_module(admin_password, args(provider, return_api_key=True))
+    assert result["changed"] is False and result["method"] == "api" and result["api_key"] == "LUFRPT-key"
+    assert [c for c, _ in firewall["session"].sent] == ["show chassis-ready"] * 3
+    assert result["chassis_ready_wait"] == 2 * admin_password.CHASSIS_READY_POLL
+
+
+def test_chassis_never_ready_fails_with_what_it_said(firewall, run_module, provider):
+    firewall["outputs"]["show chassis-ready"] = ["no\nadmin@PA-VM> "]
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider, wait_for_ssh_timeout=60))
+    assert "'show chassis-ready' still said 'no" in failure.value.result["msg"]
+    assert "has not finished booting" in failure.value.result["msg"] and firewall["password_set"] is False
+
+
+def test_commit_during_the_boot_time_commit_is_retried(firewall, run_module, provider):
+    firewall["outputs"]["commit"] = [BUSY, BUSY, OK_OUTPUT["commit"]]
+    result = run_module(admin_password, args(provider))
+    assert result["changed"] is True
+    assert [c for c, _ in firewall["session"].sent].count("commit") == 3
 
 
 def test_booting_firewall_ssh_is_retried(firewall, run_module, provider):

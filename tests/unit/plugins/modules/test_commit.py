@@ -73,3 +73,37 @@ def test_job_timeout_names_the_job(fake_xapi, run_module, provider, monkeypatch)
     fake_xapi.job_polls_before_fin = 10 ** 6
     with pytest.raises(ModuleExit, match=r"Commit job 1 .* did not finish within the timeout"):
         run_module(commit, {"provider": provider, "timeout": 0, "poll_interval": 0})
+
+
+def ha_answers(fake_xapi, states):
+    """`show high-availability all` answering the given local states in turn (the last repeats)."""
+    import xml.etree.ElementTree as ET
+
+    def answer(_cmd):
+        state = states.pop(0) if len(states) > 1 else states[0]
+        return ET.fromstring(f'<response status="success"><result><enabled>yes</enabled><group><local-info>'
+                             f'<state>{state}</state></local-info><peer-info/></group></result></response>')
+
+    fake_xapi.op_handlers["show high-availability all"] = answer
+
+
+def test_the_first_firewall_of_a_pair_settles_before_its_peer_commits(fake_xapi, run_module, provider):
+    make_pending(fake_xapi)
+    ha_answers(fake_xapi, ["initial", "initial", "active"])
+    result = run_module(commit, {"provider": provider, "poll_interval": 0, "ha_settle_timeout": 60})
+    assert result["changed"] is True and result["ha_state"] == "active"
+    assert [c[1] for c in fake_xapi.calls].count("<show><high-availability><all></all></high-availability></show>") == 3
+
+
+def test_no_settling_wait_without_a_commit(fake_xapi, run_module, provider):
+    ha_answers(fake_xapi, ["initial"])
+    result = run_module(commit, {"provider": provider, "ha_settle_timeout": 60})
+    assert result["changed"] is False and "ha_state" not in result
+
+
+def test_a_firewall_that_does_not_settle_fails_naming_its_state(fake_xapi, run_module, provider):
+    make_pending(fake_xapi)
+    ha_answers(fake_xapi, ["initial"])
+    with pytest.raises(ModuleExit) as failure:
+        run_module(commit, {"provider": provider, "poll_interval": 0, "ha_settle_timeout": 0 + 1})
+    assert "its HA state is still initial after 1 s" in failure.value.result["msg"]

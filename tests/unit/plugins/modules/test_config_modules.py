@@ -28,7 +28,7 @@ def test_layer3_interface_is_written_then_left_alone(fake_xapi, run_module, prov
     fake_xapi.calls.clear()
     again = run_module(ethernet_interface, untrust(provider))
     assert again["changed"] is False and fake_xapi.modifying_calls() == []
-    assert again["api_wait"] == {"seconds": 0.0, "attempts": 0}
+    assert again["api_wait"] == {"seconds": 0.0, "attempts": 0, "refused_credentials": 0}
 
 
 def test_check_mode_changes_nothing_and_diff_shows_xml(fake_xapi, run_module, provider):
