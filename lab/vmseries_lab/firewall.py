@@ -109,7 +109,7 @@ class Firewall:
         self.candidate = copy.deepcopy(self.running)
         self.jobs: Dict[int, Job] = {}
         self._next_job = 1
-        # One job at a time, as on PAN-OS: a commit waits for the one before it (AutoCom included).
+        # One commit or validation at a time, as on PAN-OS: a commit waits for the one before it.
         self._job_slot = threading.Lock()
         self.phase = profiles.DOWN
         self.booted_at: Optional[float] = None
@@ -168,7 +168,6 @@ class Firewall:
             autocommit = self.jobs.get(1)
         if autocommit is not None and autocommit.kind == "AutoCom" and autocommit.status != "FIN":
             autocommit.status = "FIN"
-            self._job_slot.release()
         if self.ha is not None:
             self.ha.stop()
         self.counters.event("shutdown")
@@ -190,7 +189,7 @@ class Firewall:
         return self.phase in CHASSIS_READY_PHASES
 
     def _start_autocommit(self) -> None:
-        self._job_slot.acquire()
+        # Commits and validations are refused while it runs (commit()), so it needs no job slot.
         with self._lock:
             job = self._new_job("AutoCom", user="")
             job.status, job.started = "ACT", job.queued
@@ -202,7 +201,6 @@ class Firewall:
             return
         job.result, job.details, job.progress = "OK", list(AUTOCOMMIT_DETAILS), 100
         job.status, job.finished = "FIN", time.time()
-        self._job_slot.release()
 
     def autocommit_running(self) -> bool:
         with self._lock:

@@ -108,6 +108,11 @@ def test_config_actions_and_errors(single):
     assert api.status_code == "7" and len(api.element_result) == 0
     with pytest.raises(pan.xapi.PanXapiError):
         api.get(xpath="devices/entry")  # not absolute
+    api.show()  # no xpath: the whole running configuration
+    assert api.element_result[0].tag == "config" and api.element_result.find("config/devices") is not None
+    with pytest.raises(pan.xapi.PanXapiError, match="No such node"):
+        api.show(xpath=f"{tags}/entry[@name='absent']")
+    assert api.status == "error" and api.status_code is None
     with pytest.raises(pan.xapi.PanXapiError, match="show -> frobnicate  is unexpected"):
         api.op(cmd="<show><frobnicate></frobnicate></show>")
     assert api.status == "error" and api.status_code == "17"

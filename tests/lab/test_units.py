@@ -91,3 +91,33 @@ def test_enis_get_free_unreserved_addresses():
         assert len(set(addresses)) == 11 and not reserved & set(addresses)
         with pytest.raises(ClientError, match="InsufficientFreeAddressesInSubnet"):
             ec2.create_network_interface(SubnetId=subnet)
+
+
+def test_profiles_play_the_boot_phases_in_order_and_scaled():
+    from vmseries_lab import profiles
+
+    realistic = profiles.build("realistic", time_scale=0.1)
+    schedule = realistic.boot_schedule()
+    assert [phase for phase, _ in schedule] == [*profiles.BOOT_PHASES, profiles.READY]
+    starts = [start for _, start in schedule]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    assert schedule[-1][1] == pytest.approx(0.1 * sum(getattr(realistic, "boot_" + p.replace("-", "_"))
+                                                      for p in profiles.BOOT_PHASES))
+    assert realistic.phase_at(0) == "no-tcp" and realistic.phase_at(schedule[-1][1]) == profiles.READY
+    assert realistic.phase_at(schedule[3][1] + 0.01) == "chassis-not-ready"
+    assert realistic.seconds("eni_detach") == pytest.approx(0.5) and realistic.ha_timer_factor == pytest.approx(0.1)
+
+
+def test_profile_overrides_and_their_errors():
+    from vmseries_lab import profiles
+
+    fast = profiles.build("fast", timings=dict([profiles.parse_timing("commit=0.2"), profiles.parse_timing("eni-attach=2")]))
+    assert (fast.commit, fast.eni_attach, fast.time_scale) == (0.2, 2.0, 1.0)
+    for bad, message in ((lambda: profiles.build("slow"), "unknown profile"),
+                         (lambda: profiles.build("fast", timings={"boot": 1.0}), "unknown timing"),
+                         (lambda: profiles.build("fast", timings={"commit": -1.0}), "must not be negative"),
+                         (lambda: profiles.build("fast", time_scale=0), "must be positive"),
+                         (lambda: profiles.parse_timing("commit"), "NAME=SECONDS"),
+                         (lambda: profiles.parse_timing("commit=soon"), "not a number")):
+        with pytest.raises(ValueError, match=message):
+            bad()
