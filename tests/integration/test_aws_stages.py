@@ -1,18 +1,15 @@
 """playbooks/aws.yml (the AWS stages of site.yml) against the lab: what they create, that a
 re-run changes nothing (also after a manual move of the dataplane ENIs), and that teardown removes
-everything; on the same pair, that the PAN-OS stages cannot do without their explicit config sync
-(the lab, like PAN-OS, does not sync a joining peer by itself). One deployed pair serves every
-assertion, so the tests of this module run in file order and share it."""
+everything. One deployed pair serves every assertion, so the tests of this module run in file
+order and share it."""
 
 from __future__ import annotations
 
 import json
 import stat
-from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-import yaml
 
 from .conftest import Lab, tagged
 
@@ -180,36 +177,6 @@ def test_second_run_changes_nothing(deployed, run_playbook):
     second = run_playbook("playbooks/aws.yml")
     assert second.rc == 0, second.output[-5000:]
     assert second.recap()["changed"] == 0, second.output[-8000:]
-
-
-def test_without_the_config_sync_the_pair_check_fails(deployed, lab: Lab, run_playbook, tmp_path):
-    if lab.kind != "vmseries-lab":
-        pytest.skip("needs the vmseries-lab firewall twins, not moto alone")
-    bootstrap = run_playbook("playbooks/panos_bootstrap.yml")
-    assert bootstrap.rc == 0, bootstrap.output[-5000:]
-    # playbooks/panos.yml with its last role, the config sync, taken out.
-    plays = yaml.safe_load((Path(__file__).resolve().parents[2] / "playbooks" / "panos.yml").read_text())
-    assert plays[0]["roles"][-1] == {"role": "vmseries.aws_ha.panos_sync"}
-    plays[0]["roles"] = plays[0]["roles"][:-1]
-    without_sync = tmp_path / "panos_without_sync.yml"
-    without_sync.write_text(yaml.safe_dump(plays))
-    configured = run_playbook(str(without_sync))
-    assert configured.rc == 0, configured.output[-5000:]
-    check = run_playbook("playbooks/pair_check.yml", {"vmseries_pair_check_timeout": 15})
-    assert check.rc != 0, check.output[-3000:]
-    assert "running config not synchronized" in check.output and "not synchronized" in check.output
-
-
-def test_the_panos_stages_sync_the_pair_once(deployed, lab: Lab, run_playbook):
-    if lab.kind != "vmseries-lab":
-        pytest.skip("needs the vmseries-lab firewall twins, not moto alone")
-    synced = run_playbook("playbooks/panos.yml")
-    assert synced.rc == 0, synced.output[-5000:]
-    # The configuration was already committed: the one change is the sync.
-    assert synced.recap()["changed"] == 1 and "was not synchronized; synced from" in synced.output, synced.output[-5000:]
-    assert run_playbook("playbooks/pair_check.yml").rc == 0
-    again = run_playbook("playbooks/panos.yml")
-    assert again.recap()["changed"] == 0 and "nothing to sync" in again.output, again.output[-5000:]
 
 
 def test_rerun_after_failover_leaves_dataplane_on_secondary(deployed, ec2, run_playbook):

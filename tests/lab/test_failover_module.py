@@ -1,5 +1,5 @@
-"""vmseries.aws_ha.pair_state and failover_verify through ansible-playbook against a lab pair
-built with the real clients (the collection's own PAN-OS stages are not needed for this)."""
+"""vmseries.aws_ha.pair_state, config_sync and failover_verify through ansible-playbook against a
+lab pair built with the real clients (the collection's own PAN-OS stages are not needed for this)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ def run(running_lab, tmp_path, pair, tasks):
     return proc, result
 
 
+def pair_task(module, register="result", ignore_errors=False, **options):
+    return {"name": module, f"vmseries.aws_ha.{module}": {"primary": "{{ providers.primary }}",
+                                                         "secondary": "{{ providers.secondary }}", **options},
+            "register": register, "ignore_errors": ignore_errors}
+
+
 def verify_task(**options):
     return {"name": "verify", "vmseries.aws_ha.failover_verify": {
         "pair_name": "{{ pair_name }}", "primary": "{{ providers.primary }}", "secondary": "{{ providers.secondary }}",
@@ -54,12 +60,26 @@ def pair(running_lab):
 
 def test_pair_state_sees_a_healthy_pair(pair, running_lab, tmp_path):
     p, _ = pair
-    proc, result = run(running_lab, tmp_path, p, [{"name": "state", "vmseries.aws_ha.pair_state": {
-        "primary": "{{ providers.primary }}", "secondary": "{{ providers.secondary }}",
-        "expect_active": "primary", "wait_timeout": 30}, "register": "result"}])
+    proc, result = run(running_lab, tmp_path, p, [pair_task("pair_state", expect_active="primary", wait_timeout=30)])
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (result["active"], result["passive"]) == ("primary", "secondary")
     assert "Lab-Secret" not in proc.stdout
+
+
+def test_without_the_config_sync_the_pair_check_fails(running_lab, tmp_path):
+    """A pair configured as the collection configures it (the dataplane on the firewall holding
+    the ENIs only) forms not synchronized, and the lab, like PAN-OS, leaves it so: the pair check
+    fails until the collection's explicit sync has run, which is requested once and not again."""
+    p, _ = build_pair(running_lab, synced=False)
+    proc, result = run(running_lab, tmp_path, p, [pair_task("pair_state", ignore_errors=True, wait_timeout=5)])
+    assert result["failed"] and "running config not synchronized" in result["msg"], proc.stdout[-3000:]
+    proc, result = run(running_lab, tmp_path, p, [pair_task("config_sync")])
+    assert proc.returncode == 0 and result["changed"], proc.stdout[-3000:]
+    assert "was not synchronized; synced from primary" in result["msg"] and result["peer_jobs"][0]["type"] == "HA-Sync"
+    proc, result = run(running_lab, tmp_path, p, [pair_task("pair_state", expect_active="primary", wait_timeout=30)])
+    assert proc.returncode == 0 and result["active"] == "primary", proc.stdout[-3000:]
+    proc, result = run(running_lab, tmp_path, p, [pair_task("config_sync")])
+    assert result["changed"] is False and "nothing to sync" in result["msg"]
 
 
 def test_failover_by_stopping_the_active_and_restore(pair, running_lab, tmp_path):
