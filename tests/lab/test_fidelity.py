@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import re
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -110,12 +109,6 @@ class Sample:
     @property
     def command(self) -> str:
         return self.name.split("__")[0]
-
-    @property
-    def trust(self) -> str:
-        match = re.search(r"^trust:\s*(\w)", self.path.with_suffix(".src").read_text(), re.M) if self.path.with_suffix(
-            ".src").exists() else None
-        return match.group(1) if match else "?"
 
     def parsed(self) -> Tuple[Optional[str], Optional[str], Set[str], Dict[str, Set[str]]]:
         """(status, code, element paths, leaf values) of the sample's envelope."""

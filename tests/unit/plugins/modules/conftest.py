@@ -242,6 +242,19 @@ class FakeXapi:
         return self.api_key
 
 
+class FakeClock:
+    """Stands in for a module's `time`: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class ModuleExit(Exception):
     def __init__(self, result: Dict[str, Any], failed: bool) -> None:
         super().__init__(result.get("msg", ""))

@@ -5,7 +5,7 @@ connection and commit retries, failures and check mode."""
 from __future__ import annotations
 
 import pytest
-from conftest import ModuleExit
+from conftest import FakeClock, ModuleExit
 from netmiko import NetmikoAuthenticationException, NetmikoTimeoutException
 from panos.base import PanDevice
 from panos.errors import PanDeviceXapiError
@@ -21,17 +21,6 @@ OK_OUTPUT = {
     "show chassis-ready": "yes\nadmin@PA-VM> ",
 }
 BUSY = "Another commit/validate is in progress. Please try again later\n[edit]\nadmin@PA-VM# "
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 class Session:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import FakeXapi, ModuleExit
+from conftest import FakeClock, FakeXapi, ModuleExit
 from panos.firewall import Firewall
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos as panos_utils
@@ -15,17 +15,6 @@ from ansible_collections.vmseries.aws_ha.plugins.modules import config_sync
 
 QUEUED = "HA synchronization job has been queued on peer. Please check job status on peer."
 SYNC_CMD = config_sync.SYNC_TO_REMOTE
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 class Node(FakeXapi):
@@ -65,7 +54,7 @@ class Node(FakeXapi):
 @pytest.fixture
 def pair(monkeypatch):
     nodes = {"192.0.2.10": Node("active"), "192.0.2.11": Node("passive")}
-    clock = Clock()
+    clock = FakeClock()
 
     def firewall(hostname, *args, **kwargs):
         device = Firewall(hostname, *args, **kwargs)
