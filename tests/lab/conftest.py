@@ -68,7 +68,7 @@ class RunningLab:
 # a second): the boot phases, a commit in progress, an HA-Sync job on the peer.
 OBSERVABLE_TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "boot_ssh_key_refused=1.5",
                       "--timing", "boot_api_auth_starting=1.5", "--timing", "boot_chassis_not_ready=1.5",
-                      "--timing", "boot_autocommit=2", "--timing", "commit=2", "--timing", "ha_sync=1"]
+                      "--timing", "boot_autocommit=2", "--timing", "commit=1", "--timing", "ha_sync=1"]
 
 
 def start_lab(tmp_path_factory: pytest.TempPathFactory, name: str, timings: List[str]) -> Iterator[Path]:

@@ -11,13 +11,15 @@ answers must agree on
   the lab only answers values that real firewalls answer (or that Palo Alto documents).
 
 Values themselves (addresses, versions, counters) may differ. Samples the lab cannot answer are in
-KNOWN_GAPS with the reason. The samples directory is the one of this checkout's workplace
-(../shared/panos-samples); the test is skipped where it is absent.
+KNOWN_GAPS with the reason. The samples are the workplace's, outside this repository:
+$VMSERIES_PANOS_SAMPLES, else ../shared/panos-samples next to the checkout, else
+/work/shared/panos-samples; the test is skipped where none exists.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import ssl
 import urllib.error
@@ -35,10 +37,12 @@ from panos.network import EthernetInterface, StaticRoute, VirtualRouter, Zone
 from .pairs import PASSWORD, configure_ha, connect, launch_pair, set_password
 from .test_failover import SYNC, running_sync
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "panos-samples"
+SAMPLE_DIRS = [Path(p) for p in (os.environ.get("VMSERIES_PANOS_SAMPLES"),) if p] + [
+    Path(__file__).resolve().parents[3] / "shared" / "panos-samples", Path("/work/shared/panos-samples")]
+SAMPLES = next((d for d in SAMPLE_DIRS if d.is_dir()), SAMPLE_DIRS[0])
 DEVICE = "/config/devices/entry[@name='localhost.localdomain']"
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"no samples at {SAMPLES}")
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"no samples in {', '.join(map(str, SAMPLE_DIRS))}")
 
 
 # ---- what the comparison reads -----------------------------------------------------------------
