@@ -89,6 +89,35 @@ def test_not_transient(text):
     assert not is_transient(PanDeviceError(text))
 
 
+FORBIDDEN = "URLError: code: 403 reason: Invalid Credential"
+
+
+def test_with_boot_wait_refused_credentials_are_waited_out_until_first_accepted():
+    clock = Clock()
+    conn = connection(clock, boot_wait=True)
+    assert conn.call("read", answers(PanDeviceError(REFUSED), PanDeviceError(FORBIDDEN), PanDeviceError(FORBIDDEN), "up")) == "up"
+    assert conn.api_wait == {"seconds": 7.0, "attempts": 3, "refused_credentials": 2}
+    # Accepted once: a refusal now is the firewall's answer, not its boot.
+    with pytest.raises(Failed, match="refused the credentials while trying to read"):
+        conn.call("read", answers(PanDeviceError(FORBIDDEN)))
+
+
+def test_without_boot_wait_a_refusal_fails_at_once():
+    clock = Clock()
+    with pytest.raises(Failed, match="refused the credentials"):
+        connection(clock).call("read", answers(PanDeviceError(FORBIDDEN), "never reached"))
+    assert clock.now == 0.0
+
+
+def test_credentials_refused_for_the_whole_boot_wait_name_both_causes():
+    clock = Clock()
+    with pytest.raises(Failed) as failure:
+        connection(clock, boot_wait=True).call("read", answers(*[PanDeviceError(FORBIDDEN)] * 100))
+    message = str(failure.value)
+    assert "refused the credentials for 30 s" in message and "auth service" in message
+    assert "username and password or api_key" in message and failure.value.result["api_wait"]["refused_credentials"] > 3
+
+
 def test_timeout_names_the_address_the_last_error_and_the_likely_causes():
     clock = Clock()
     with pytest.raises(Failed) as failure:
