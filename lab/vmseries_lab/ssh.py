@@ -22,6 +22,25 @@ import paramiko
 from .firewall import ApiError
 from .opcmds import system_info
 
+# PAN-OS's default password rules (9.0.4 release notes; 10.1 web interface help, which gives only
+# examples of the commonly used words it refuses). The wording of PAN-OS's refusal was not found in
+# any public source: these messages are the lab's own (lab/README.md).
+PASSWORD_MIN_LENGTH = 8
+COMMON_PASSWORDS = ("admin", "password", "letmein", "pa55word", "qwerty", "q1w2e3r4")
+
+
+def password_refusal(password: str) -> str:
+    """The lab's answer to a password PAN-OS's default rules refuse; empty when they accept it."""
+    if password.lower() in COMMON_PASSWORDS:
+        return "Password is a commonly used word or phrase"
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Password must be at least {PASSWORD_MIN_LENGTH} characters long"
+    if not (any(c.islower() for c in password) and any(c.isupper() for c in password)
+            and any(not c.isalpha() for c in password)):
+        return "Password must contain a lowercase letter, an uppercase letter and a number or special character"
+    return ""
+
+
 PASSWORD_PROMPT = "Enter password   : "
 CONFIRM_PROMPT = "Confirm password : "
 
@@ -181,6 +200,10 @@ class CliSession:
             return
         if not first:
             self.write("Invalid password\n")
+            return
+        refusal = password_refusal(first)
+        if refusal:
+            self.write(refusal + "\n")
             return
         self.fw.set_admin_password(first, username=username)
 

@@ -214,6 +214,16 @@ def wait_chassis_ready(module: AnsibleModule, session: Any, deadline: float) -> 
         time.sleep(CHASSIS_READY_POLL)
 
 
+class PasswordRefused(Exception):
+    """The CLI answered the confirmed password with a message instead of the next prompt."""
+
+
+def cli_refusal(answer: str) -> str:
+    """What the CLI said after the confirmed password besides its prompt: empty when it took it."""
+    lines = [line.strip() for line in answer.splitlines()]
+    return " ".join(line for line in lines if line and line != "[edit]" and not line.endswith("#"))
+
+
 def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
     """configure / set mgt-config users <u> password (both prompts) / commit / exit; the CLI
     output with the password masked. A commit refused while another commit runs is retried."""
@@ -226,8 +236,12 @@ def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
     deadline = time.monotonic() + params["commit_timeout"]
     try:
         for command, prompt, timeout in steps:
-            output += session.send_command(command, expect_string=prompt, strip_prompt=False, cmd_verify=False,
-                                           read_timeout=timeout)
+            answer = session.send_command(command, expect_string=prompt, strip_prompt=False, cmd_verify=False,
+                                          read_timeout=timeout)
+            output += answer
+        refusal = cli_refusal(answer)
+        if refusal:
+            raise PasswordRefused(refusal.replace(provider["password"], "********"))
         delay = 2.0
         while True:
             answer = session.send_command("commit", expect_string=COMMIT_DONE, strip_prompt=False, cmd_verify=False,
@@ -293,6 +307,12 @@ def main() -> None:
 
     try:
         output = set_password_over_ssh(module, session)
+    except PasswordRefused as refusal:
+        module.fail_json(msg=(f"The firewall at {host} refused the new admin password: {refusal}. PAN-OS's password "
+                              "rules apply (by default at least 8 characters with a lowercase letter, an uppercase "
+                              "letter and a number or special character, and not a commonly used word; a password "
+                              "complexity profile may add more): choose another vmseries_admin_password and re-run. "
+                              "Nothing was committed."), ssh_attempts=attempts)
     except Exception as error:  # noqa: BLE001 - netmiko raises many kinds; all mean the same to the user
         module.fail_json(msg=(f"Setting the password over SSH on {host}:{params['ssh_port']} failed: "
                               f"{connection.redact(str(error))}. The CLI did not answer as PAN-OS does; re-run, or set "

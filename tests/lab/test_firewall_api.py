@@ -38,6 +38,20 @@ def test_keygen_refused_before_the_password_is_set(single):
         xapi(fw, api_username="admin", api_password="admin").keygen()
 
 
+@pytest.mark.parametrize("weak,refusal", [
+    ("admin", "Password is a commonly used word or phrase"),
+    ("Ab1-x", "Password must be at least 8 characters long"),
+    ("abcdefgh1", "Password must contain a lowercase letter, an uppercase letter and a number or special character"),
+])
+def test_the_cli_refuses_a_password_pan_os_rules_refuse(single, running_lab, weak, refusal):
+    pair, fw = single
+    output = set_password(fw, pair.key_file, password=weak, committed=False)
+    assert refusal in output and "There are no changes to commit" in output
+    with pytest.raises(pan.xapi.PanXapiError, match="403"):
+        xapi(fw, api_username="admin", api_password=weak).keygen()
+    assert running_lab.firewall(pair.primary)["commits"] == 0
+
+
 def test_password_over_ssh_then_keygen(single, running_lab):
     pair, fw = single
     output = set_password(fw, pair.key_file)

@@ -28,11 +28,12 @@ class Session:
         self.outputs, self.password = outputs, password
         self.sent = []
         self.disconnected = False
+        self.confirm_answer = "\n[edit]\nadmin@PA-VM# "
 
     def send_command(self, command, **kwargs):
         self.sent.append((command, kwargs["expect_string"]))
         if command == self.password:
-            return "Confirm password : " if len([c for c, _ in self.sent if c == command]) == 1 else "admin@PA-VM# "
+            return "Confirm password : " if len([c for c, _ in self.sent if c == command]) == 1 else self.confirm_answer
         output = self.outputs[command]
         # A list: the answers to successive sends, the last one repeated.
         return (output.pop(0) if len(output) > 1 else output[0]) if isinstance(output, list) else output
@@ -60,6 +61,7 @@ def firewall(monkeypatch, fake_xapi, provider):
         if state["connect_errors"]:
             raise state["connect_errors"].pop(0)
         session = Session(state["outputs"], provider["password"])
+        session.confirm_answer = state.get("confirm_answer", session.confirm_answer)
         original = session.send_command
 
         def send(command, **send_kwargs):
@@ -128,6 +130,18 @@ def test_chassis_never_ready_fails_with_what_it_said(firewall, run_module, provi
         run_module(admin_password, args(provider, wait_for_ssh_timeout=60))
     assert "'show chassis-ready' still said 'no" in failure.value.result["msg"]
     assert "has not finished booting" in failure.value.result["msg"] and firewall["password_set"] is False
+
+
+def test_a_password_the_cli_refuses_fails_naming_the_refusal_and_commits_nothing(firewall, run_module, provider):
+    firewall["confirm_answer"] = "\nPassword must be at least 8 characters long\n[edit]\nadmin@PA-VM# "
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider))
+    message = failure.value.result["msg"]
+    assert "refused the new admin password: Password must be at least 8 characters long." in message
+    assert "vmseries_admin_password" in message and "Nothing was committed" in message
+    assert provider["password"] not in message
+    assert "commit" not in [c for c, _ in firewall["session"].sent] and firewall["session"].disconnected
+    assert firewall["password_set"] is False
 
 
 def test_commit_during_the_boot_time_commit_is_retried(firewall, run_module, provider):
