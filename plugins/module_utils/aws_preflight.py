@@ -26,6 +26,13 @@ HA_GROUP_ID_RANGE = (1, 63)
 HA_PRIORITY_RANGE = (0, 255)
 LICENSES = ("byol", "payg")
 HA2_TRANSPORTS = ("ip", "udp")
+# PAN-OS's default password rules (roles/preflight/README.md has the sources): since 9.0.4 a new
+# installation enforces at least 8 characters with a lowercase letter, an uppercase letter and a
+# number or special character; since 10.1, commonly used words and phrases are refused whatever
+# their case. Palo Alto publishes only examples of those words, listed here; its whole list is not
+# public, so a firewall may still refuse a password this check lets through.
+PASSWORD_MIN_LENGTH = 8
+COMMON_PASSWORDS = ("admin", "password", "letmein", "pa55word", "qwerty", "q1w2e3r4")
 
 
 def parse_network(value: Any, variable: str, example: str) -> Tuple[Optional[IPNetwork], Optional[str]]:
@@ -174,6 +181,74 @@ def validate_choices(license_: Any, transport: Any) -> List[str]:
         errors.append(
             f"vmseries_ha2_transport {transport!r} is invalid: use 'ip' (IP protocol 99) or 'udp' (UDP 29281)."
         )
+    return errors
+
+
+def password_problems(password: str) -> List[str]:
+    """What PAN-OS's default rules refuse in a password, in words; empty when it passes."""
+    problems: List[str] = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"has {len(password)} characters, fewer than {PASSWORD_MIN_LENGTH}")
+    if not any(c.islower() for c in password):
+        problems.append("has no lowercase letter")
+    if not any(c.isupper() for c in password):
+        problems.append("has no uppercase letter")
+    if not any(not c.isalpha() for c in password):
+        problems.append("has no number or special character")
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append("is a commonly used word")
+    return problems
+
+
+def validate_admin_password(password: Any) -> List[str]:
+    """The password the first boot sets; never echoed in a message."""
+    if not password:
+        return [
+            "vmseries_admin_password is empty. Deploying sets it as the firewalls' admin password on first boot "
+            "and logs in with it, so an API key cannot stand in for it. Set it (keep it in Ansible Vault); under "
+            "AWX, fill in the PAN-OS credential's password."
+        ]
+    problems = password_problems(str(password))
+    if problems:
+        return [
+            f"vmseries_admin_password {', '.join(problems)}: PAN-OS refuses it as the admin password (at least "
+            f"{PASSWORD_MIN_LENGTH} characters with a lowercase letter, an uppercase letter and a number or special "
+            "character, and not a commonly used word such as admin or password). Choose another (keep it in "
+            "Ansible Vault)."
+        ]
+    return []
+
+
+def validate_other_pairs(
+    pair_name: Any, vpc_id: Optional[str], wanted: Mapping[str, IPNetwork], others: Sequence[Mapping[str, Any]]
+) -> List[str]:
+    """Mistakes between the pairs of one inventory, before either exists in AWS.
+
+    ``others`` holds, per other pair of the run, ``{"host", "pair_name", "vpc_id", "subnet_cidrs"}``.
+    """
+    errors: List[str] = []
+    for other in others:
+        if other.get("pair_name") == pair_name:
+            errors.append(
+                f"vmseries_pair_name {pair_name!r} is also the name of inventory host {other.get('host')}'s pair: "
+                "the name tags and names everything a pair owns (its IAM role too, which is global), so two pairs "
+                "with one name would share and overwrite each other's resources. Give each pair a name of its own."
+            )
+            continue
+        if not vpc_id or other.get("vpc_id") != vpc_id or not isinstance(other.get("subnet_cidrs"), Mapping):
+            continue
+        for role, net in wanted.items():
+            for other_role, cidr in sorted(other["subnet_cidrs"].items()):
+                try:
+                    other_net = ipaddress.ip_network(str(cidr), strict=False)
+                except ValueError:
+                    continue  # that pair's own preflight reports it
+                if net.version == other_net.version and net.overlaps(other_net):
+                    errors.append(
+                        f"vmseries_subnet_cidrs.{role} {net} overlaps vmseries_subnet_cidrs.{other_role} {other_net} "
+                        f"of pair {other.get('pair_name')!r} (inventory host {other.get('host')}), which shares "
+                        f"vmseries_vpc_id {vpc_id}: give each pair its own blocks of the VPC."
+                    )
     return errors
 
 

@@ -17,6 +17,8 @@ description:
   - AWS checks are the availability zone exists in the region, the instance type allows at least
     four network interfaces (read from C(DescribeInstanceTypes), so new instance families need no
     update of this module), and with O(vpc_id) the existing VPC, its CIDR blocks and its subnets.
+  - With O(other_pairs), the mistakes between the pairs of one inventory (two pairs with one name, subnets of two pairs overlapping
+    in one existing VPC), which AWS cannot show before either pair exists.
   - It changes nothing, so it runs the same in check mode.
   - Part of the C(vmseries.aws_ha.aws) action group, so a play's
     C(module_defaults) for that group give it region, endpoint and credentials.
@@ -73,6 +75,14 @@ options:
     description: C(ip) or C(udp) (C(vmseries_ha2_transport)).
     type: str
     required: true
+  other_pairs:
+    description:
+      - The other pairs of the run, each with C(host) (inventory host), C(pair_name), C(vpc_id)
+        and C(subnet_cidrs). A pair with the same name is refused; with the same O(vpc_id),
+        overlapping subnets are refused.
+    type: list
+    elements: dict
+    default: []
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -207,6 +217,7 @@ def run_checks(module: AnsibleAWSModule, client) -> Dict[str, Any]:
     errors += subnet_errors
     if vpc_id and vpc_cidrs:
         errors += checks.validate_existing_subnets(subnets, existing_subnets(client, vpc_id), params["pair_name"])
+    errors += checks.validate_other_pairs(params["pair_name"], vpc_id, subnets, params["other_pairs"])
 
     if errors:
         module.fail_json(
@@ -237,6 +248,7 @@ def main() -> None:
         # No `choices` here: the checks report these with the inventory variable's name.
         ami_license=dict(type="str", required=True),
         ha2_transport=dict(type="str", required=True),
+        other_pairs=dict(type="list", elements="dict", default=[]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())

@@ -169,3 +169,27 @@ def tagged(lab: Lab, pair: str) -> Dict[str, List[str]]:
                               if p["InstanceProfileName"] == f"{pair}-vmseries-ha"],
     }
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+def aws_snapshot(lab: Lab) -> Dict[str, Any]:
+    """Everything EC2 and IAM hold in the lab's region, as their Describe/List calls return it: two
+    snapshots are equal only when nothing was created, changed or deleted."""
+    ec2, iam = lab.client("ec2"), lab.client("iam")
+    calls = {
+        "vpcs": lambda: ec2.describe_vpcs()["Vpcs"],
+        "subnets": lambda: ec2.describe_subnets()["Subnets"],
+        "route_tables": lambda: ec2.describe_route_tables()["RouteTables"],
+        "internet_gateways": lambda: ec2.describe_internet_gateways()["InternetGateways"],
+        "network_acls": lambda: ec2.describe_network_acls()["NetworkAcls"],
+        "security_groups": lambda: ec2.describe_security_groups()["SecurityGroups"],
+        "network_interfaces": lambda: ec2.describe_network_interfaces()["NetworkInterfaces"],
+        "addresses": lambda: ec2.describe_addresses()["Addresses"],
+        "instances": lambda: [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]],
+        "volumes": lambda: ec2.describe_volumes()["Volumes"],
+        "key_pairs": lambda: ec2.describe_key_pairs()["KeyPairs"],
+        "tags": lambda: ec2.describe_tags()["Tags"],
+        "iam_roles": lambda: iam.list_roles()["Roles"],
+        "iam_policies": lambda: iam.list_policies(Scope="Local")["Policies"],
+        "iam_instance_profiles": lambda: iam.list_instance_profiles()["InstanceProfiles"],
+    }
+    return {kind: call() for kind, call in calls.items()}

@@ -1,67 +1,161 @@
-"""Every preflight rule, fed a bad value through -e: the run fails with the message naming the
-variable, and nothing of the pair exists in AWS afterwards. Only playbooks/preflight.yml runs,
-which is what site.yml runs first."""
+"""What preflight refuses, through site.yml against the lab: every case of preflight_cases.yml is an
+inventory host (a pair) with one mistake; one run of site.yml must fail every one of them in
+preflight, each with a message naming the variable, and leave EC2 and IAM exactly as they were.
+The README's "What preflight refuses" table is generated from the same cases."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import yaml
 
-from .conftest import Lab, tagged
+from .conftest import PLAYBOOK, REPO, Lab, aws_snapshot, tagged
 
 pytestmark = pytest.mark.slow
 
 PAIR = "lab-pair"
+CASES = yaml.safe_load((Path(__file__).with_name("preflight_cases.yml")).read_text())
+SHARED_VPC_CIDR = "10.60.0.0/16"
 
-CASES: List[tuple] = [
-    ("pair-name", {"vmseries_pair_name": "Lab_Pair"}, ["vmseries_pair_name 'Lab_Pair' is invalid", "a-z, 0-9"]),
-    ("vpc-cidr", {"vmseries_vpc_cidr": "10.100.0.0/33"}, ["vmseries_vpc_cidr '10.100.0.0/33' is not a valid CIDR"]),
-    ("vpc-cidr-host-bits", {"vmseries_vpc_cidr": "10.100.0.1/16"}, ["vmseries_vpc_cidr '10.100.0.1/16' is not a valid CIDR"]),
-    ("subnet-outside-vpc",
-     {"vmseries_subnet_cidrs": {"mgmt": "10.100.0.0/24", "ha2": "10.100.1.0/24", "untrust": "10.100.2.0/24", "trust": "10.200.3.0/24"}},
-     ["vmseries_subnet_cidrs.trust 10.200.3.0/24 is outside vmseries_vpc_cidr"]),
-    ("subnets-overlap",
-     {"vmseries_subnet_cidrs": {"mgmt": "10.100.0.0/24", "ha2": "10.100.0.128/25", "untrust": "10.100.2.0/24", "trust": "10.100.3.0/24"}},
-     ["vmseries_subnet_cidrs.mgmt 10.100.0.0/24 overlaps vmseries_subnet_cidrs.ha2 10.100.0.128/25"]),
-    ("subnet-missing", {"vmseries_subnet_cidrs": {"mgmt": "10.100.0.0/24", "ha2": "10.100.1.0/24", "untrust": "10.100.2.0/24"}},
-     ["vmseries_subnet_cidrs is missing trust"]),
-    ("az-not-in-region", {"vmseries_availability_zone": "us-east-1z"},
-     ["vmseries_availability_zone 'us-east-1z' does not exist in region us-east-1", "us-east-1a"]),
-    ("instance-type-3-enis", {"vmseries_instance_type": "m5.large"},
-     ["vmseries_instance_type 'm5.large' allows only 3 network interfaces", "m5.xlarge"]),
-    ("instance-type-unknown", {"vmseries_instance_type": "m5.huge"}, ["vmseries_instance_type 'm5.huge' is not offered"]),
-    ("ha-group-id", {"vmseries_ha_group_id": 64}, ["vmseries_ha_group_id 64 is out of range", "1-63"]),
-    ("priority-range", {"vmseries_ha_priorities": {"primary": 100, "secondary": 256}}, ["vmseries_ha_priorities.secondary 256 is out of range"]),
-    ("priorities-equal", {"vmseries_ha_priorities": {"primary": 100, "secondary": 100}}, ["are both 100: they must differ"]),
-    ("priorities-inverted", {"vmseries_ha_priorities": {"primary": 120, "secondary": 110}},
-     ["vmseries_ha_priorities.primary (120) must be lower than .secondary (110)"]),
-    ("operators-empty", {"vmseries_operator_cidrs": []}, ["vmseries_operator_cidrs is empty"]),
-    ("operators-anywhere", {"vmseries_operator_cidrs": ["0.0.0.0/0"]},
-     ["vmseries_operator_cidrs contains 0.0.0.0/0", "vmseries_allow_mgmt_from_anywhere: true"]),
-    ("operators-invalid", {"vmseries_operator_cidrs": ["203.0.113.300/32"]}, ["vmseries_operator_cidrs entry '203.0.113.300/32' is not a valid CIDR"]),
-    ("license", {"vmseries_ami_license": "free"}, ["vmseries_ami_license", "byol, payg"]),
-    ("ha2-transport", {"vmseries_ha2_transport": "tcp"}, ["vmseries_ha2_transport", "ip, udp"]),
-    ("vpc-id-missing", {"vmseries_vpc_id": "vpc-0123456789abcdef0"}, ["vmseries_vpc_id 'vpc-0123456789abcdef0' does not exist in region us-east-1"]),
-    ("no-ami", {"vmseries_panos_version": "9.9"}, ["No VM-Series AMI named PA-VM-AWS-9.9*"]),
-]
+sys.path.insert(0, str(REPO / "scripts"))
+from preflight_table import README_END, README_START, render_table  # noqa: E402
 
 
-@pytest.mark.parametrize("extra_vars,messages", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_value_is_rejected_before_anything_exists(lab: Lab, run_playbook, extra_vars: Dict[str, Any], messages: List[str]):
-    run = run_playbook("playbooks/preflight.yml", extra_vars)
-    assert run.rc != 0, run.output[-3000:]
-    flat = " ".join(run.output.split())
-    for message in messages:
-        assert message in flat, run.output[-3000:]
-    assert tagged(lab, extra_vars.get("vmseries_pair_name", PAIR)) == {}
+def pair_host(name: str, **overrides: Any) -> Dict[str, Any]:
+    """A pair of the lab inventory's shape, with what the case changes."""
+    return {"vmseries_pair_name": name, "vmseries_availability_zone": "{{ vmseries_region }}a",
+            "vmseries_operator_cidrs": ["127.0.0.1/32"],
+            "vmseries_ssh_private_key_file": "{{ vmseries_lab_state_dir }}/keys/{{ vmseries_pair_name }}-key.pem",
+            **overrides}
+
+
+def substitute(value: Any, tmp: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("{tmp}", str(tmp))
+    if isinstance(value, list):
+        return [substitute(v, tmp) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, tmp) for k, v in value.items()}
+    return value
+
+
+def run_json(lab: Lab, playbook: str, inventory: Path, extra: List[str] = ()) -> Dict[str, Any]:
+    env = {**os.environ, "VMSERIES_LAB_STATE_DIR": str(lab.state_dir), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+           "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_NOCOLOR": "1"}
+    proc = subprocess.run([PLAYBOOK, playbook, "-i", str(inventory), *extra], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+    try:
+        report = json.loads(proc.stdout[proc.stdout.index("{"):])
+    except ValueError:
+        raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    report["rc"] = proc.returncode
+    return report
+
+
+def failures(report: Dict[str, Any]) -> Dict[str, str]:
+    """host -> the message of its failed task (the first one)."""
+    found: Dict[str, str] = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("failed") and host not in found:
+                    items = " ".join(str(r.get("msg", "")) for r in result.get("results", []) if r.get("failed"))
+                    found[host] = f"{result.get('msg', '')} {items}".strip()
+    return found
+
+
+@pytest.fixture(scope="module")
+def refused(lab: Lab, tmp_path_factory) -> Dict[str, Any]:
+    """One site.yml run over an inventory of every case, plus the pairs that are wrong together."""
+    tmp = tmp_path_factory.mktemp("preflight")
+    (tmp / "empty-key.pem").write_text("")
+    operator_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot checked here\n-----END OPENSSH PRIVATE KEY-----\n"
+    (tmp / "operator-key.pem").write_text(operator_key)
+    ec2 = lab.client("ec2")
+    shared_vpc = ec2.create_vpc(CidrBlock=SHARED_VPC_CIDR)["Vpc"]["VpcId"]
+    hosts = {f"case-{case['id']}": pair_host(f"pf-{number:02d}", **{case["variable"]: substitute(case["value"], tmp)})
+             for number, case in enumerate(CASES["one_pair"])}
+    # between_pairs: two pairs with one name; two pairs in one VPC, their trust subnets overlapping.
+    hosts["twin-a"] = pair_host("pf-twin")
+    hosts["twin-b"] = pair_host("pf-twin")
+    blocks = {"mgmt": "10.60.0.0/24", "ha2": "10.60.1.0/24", "untrust": "10.60.2.0/24", "trust": "10.60.3.0/24"}
+    hosts["shared-a"] = pair_host("pf-shared-a", vmseries_vpc_id=shared_vpc, vmseries_subnet_cidrs=blocks)
+    hosts["shared-b"] = pair_host("pf-shared-b", vmseries_vpc_id=shared_vpc, vmseries_subnet_cidrs={
+        "mgmt": "10.60.10.0/24", "ha2": "10.60.11.0/24", "untrust": "10.60.12.0/24", "trust": "10.60.3.128/25"})
+    inventory = tmp / "inventory"
+    inventory.mkdir()
+    (inventory / "group_vars").symlink_to(REPO / "inventories" / "lab" / "group_vars")
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"vmseries_ha_pairs": {"hosts": hosts}}))
+    before = aws_snapshot(lab)
+    try:
+        report = run_json(lab, "site.yml", inventory, ["--forks", "8"])
+        after = aws_snapshot(lab)
+    finally:
+        ec2.delete_vpc(VpcId=shared_vpc)
+    return {"report": report, "failures": failures(report), "before": before, "after": after, "tmp": tmp,
+            "hosts": hosts, "operator_key": operator_key}
+
+
+def test_aws_holds_exactly_what_it_held_before(refused):
+    assert refused["report"]["rc"] != 0
+    for kind in refused["before"]:
+        assert refused["after"][kind] == refused["before"][kind], f"{kind} changed"
+
+
+def test_every_pair_failed_in_preflight_and_changed_nothing(refused):
+    stats = refused["report"]["stats"]
+    assert set(stats) == set(refused["hosts"])
+    passed = [host for host in refused["hosts"] if host not in refused["failures"]]
+    assert not passed, f"not refused: {passed}"
+    assert {host: s["changed"] for host, s in stats.items() if s["changed"]} == {}
+
+
+@pytest.mark.parametrize("case", CASES["one_pair"], ids=[c["id"] for c in CASES["one_pair"]])
+def test_each_mistake_is_named(refused, case):
+    message = " ".join(refused["failures"].get(f"case-{case['id']}", "").split())
+    for fragment in substitute(case["expect"], refused["tmp"]):
+        assert fragment in message, message
+    assert case["variable"] in message
+
+
+def test_two_pairs_with_one_name_are_both_refused(refused):
+    for host, other in (("twin-a", "twin-b"), ("twin-b", "twin-a")):
+        message = " ".join(refused["failures"][host].split())
+        assert f"vmseries_pair_name 'pf-twin' is also the name of inventory host {other}'s pair" in message
+
+
+def test_two_pairs_overlapping_in_one_vpc_are_both_refused(refused):
+    message = " ".join(refused["failures"]["shared-a"].split())
+    assert ("vmseries_subnet_cidrs.trust 10.60.3.0/24 overlaps vmseries_subnet_cidrs.trust 10.60.3.128/25 of pair "
+            "'pf-shared-b' (inventory host shared-b), which shares vmseries_vpc_id") in message
+    assert "overlaps vmseries_subnet_cidrs.trust 10.60.3.0/24 of pair 'pf-shared-a'" in " ".join(refused["failures"]["shared-b"].split())
+
+
+def test_the_private_key_of_the_operator_is_left_as_it_was(refused):
+    assert (refused["tmp"] / "operator-key.pem").read_text() == refused["operator_key"]
+
+
+def test_the_readme_table_is_generated_from_these_cases():
+    readme = (REPO / "README.md").read_text()
+    assert README_START in readme and README_END in readme, "README lacks the preflight table markers"
+    table = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    assert table == render_table(CASES).strip(), "README's preflight table is stale: run scripts/preflight_table.py"
 
 
 def test_all_problems_reported_at_once(lab: Lab, run_playbook):
     run = run_playbook("playbooks/preflight.yml", {"vmseries_ha_group_id": 0, "vmseries_instance_type": "m5.large",
-                                                   "vmseries_operator_cidrs": ["0.0.0.0/0"]})
+                                                   "vmseries_operator_cidrs": ["0.0.0.0/0"], "vmseries_ha_timers": "fast",
+                                                   "vmseries_admin_password": "admin"})
     assert run.rc != 0
-    assert "has 3 problem(s); nothing was created" in " ".join(run.output.split())
+    flat = " ".join(run.output.split())
+    assert "has 5 problem(s); nothing was created" in flat
+    assert "vmseries_ha_timers must be one of" in flat and "vmseries_admin_password has 5 characters" in flat
 
 
 def test_subnets_checked_against_an_existing_vpc(lab: Lab, run_playbook):
@@ -87,16 +181,3 @@ def test_anywhere_accepted_with_explicit_opt_in(lab: Lab, run_playbook):
     run = run_playbook("playbooks/preflight.yml", {"vmseries_operator_cidrs": ["0.0.0.0/0"], "vmseries_allow_mgmt_from_anywhere": True})
     assert run.rc == 0, run.output[-3000:]
     assert run.recap()["changed"] == 0
-
-
-def test_private_key_without_its_key_pair_is_not_overwritten(lab: Lab, run_playbook, tmp_path):
-    """Under AWX the key file is the PAN-OS credential's: creating a key pair would replace it."""
-    key_file = tmp_path / "operator-key.pem"
-    key_file.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot checked here\n-----END OPENSSH PRIVATE KEY-----\n")
-    run = run_playbook("playbooks/preflight.yml", {"vmseries_ssh_private_key_file": str(key_file)})
-    assert run.rc != 0, run.output[-3000:]
-    flat = " ".join(run.output.split())
-    assert f"vmseries_ssh_private_key_file ({key_file}) exists but EC2 key pair {PAIR}-key does not" in flat
-    assert "aws ec2 import-key-pair" in flat
-    assert key_file.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----\nnot checked")
-    assert tagged(lab, PAIR) == {}

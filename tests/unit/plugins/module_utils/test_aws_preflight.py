@@ -172,3 +172,53 @@ def test_existing_subnets_foreign_overlap_only():
     ]
     errors = checks.validate_existing_subnets(wanted, existing, "prod-edge")
     assert len(errors) == 2 and all("subnet-theirs" in e for e in errors)
+
+
+@pytest.mark.parametrize("password", ["lab-Admin-1", "Secr3t-pass", "QwErTy12", "Pa55word!", "ÄÖÜ-äöü-1"])
+def test_password_ok(password):
+    assert checks.validate_admin_password(password) == []
+
+
+@pytest.mark.parametrize("password,problems", [
+    ("admin", ["has 5 characters, fewer than 8", "has no uppercase letter", "has no number or special character",
+               "is a commonly used word"]),
+    ("Pa55word", ["is a commonly used word"]),
+    ("PASSWORD", ["has no lowercase letter", "has no number or special character", "is a commonly used word"]),
+    ("Abcdefgh", ["has no number or special character"]),
+    ("abcdefg1", ["has no uppercase letter"]),
+    ("Ab1", ["has 3 characters, fewer than 8"]),
+])
+def test_password_refused_with_every_reason_and_never_echoed(password, problems):
+    [error] = checks.validate_admin_password(password)
+    assert error.startswith("vmseries_admin_password " + ", ".join(problems) + ": PAN-OS refuses it")
+    # The rest of the message is the same whatever the password, so it never shows it.
+    assert error.split(": ", 1)[1] == checks.validate_admin_password("x")[0].split(": ", 1)[1]
+
+
+def test_empty_password_refused():
+    [error] = checks.validate_admin_password("")
+    assert error.startswith("vmseries_admin_password is empty")
+
+
+
+
+WANTED = {role: ipaddress.ip_network(cidr) for role, cidr in SUBNETS.items()}
+
+
+def test_two_pairs_with_one_name_refused():
+    [error] = checks.validate_other_pairs("prod-edge", None, WANTED, [
+        {"host": "edge-a", "pair_name": "prod-edge", "vpc_id": "", "subnet_cidrs": {}},
+        {"host": "edge-b", "pair_name": "prod-core", "vpc_id": "", "subnet_cidrs": SUBNETS}])
+    assert error.startswith("vmseries_pair_name 'prod-edge' is also the name of inventory host edge-a's pair")
+
+
+def test_overlapping_subnets_refused_only_in_a_shared_vpc():
+    other = {"host": "edge-b", "pair_name": "prod-core", "vpc_id": "vpc-1",
+             "subnet_cidrs": {"mgmt": "10.100.0.128/25", "ha2": "10.100.11.0/24", "untrust": "10.100.12.0/24",
+                              "trust": "10.100.13.0/24"}}
+    [error] = checks.validate_other_pairs("prod-edge", "vpc-1", WANTED, [other])
+    assert error.startswith("vmseries_subnet_cidrs.mgmt 10.100.0.0/24 overlaps vmseries_subnet_cidrs.mgmt "
+                            "10.100.0.128/25 of pair 'prod-core' (inventory host edge-b), which shares vmseries_vpc_id vpc-1")
+    # Each pair in a VPC of its own (or a new VPC each): the same blocks are fine.
+    assert checks.validate_other_pairs("prod-edge", "vpc-2", WANTED, [other]) == []
+    assert checks.validate_other_pairs("prod-edge", None, WANTED, [{**other, "vpc_id": ""}]) == []
