@@ -19,12 +19,6 @@ description:
     by any entry point is required in the merged spec.
   - An option defined differently by two roles (type, choices, elements, suboptions) is an error
     naming both roles, because preflight could otherwise accept what a stage refuses.
-options:
-  _terms:
-    description: Roles to leave out, by name (none by default).
-    type: list
-    elements: str
-    required: false
 """
 
 EXAMPLES = r"""
@@ -60,22 +54,20 @@ def _strip(option: Dict[str, Any]) -> Dict[str, Any]:
     return stripped
 
 
-def role_specs(roles_dir: Path, skip: Iterable[str] = ()) -> Iterable[Tuple[str, Dict[str, Any]]]:
+def role_specs(roles_dir: Path) -> Iterable[Tuple[str, Dict[str, Any]]]:
     """(role:entry point, options) of every role's argument_specs.yml, roles in name order."""
     for spec_file in sorted(roles_dir.glob("*/meta/argument_specs.yml")):
         role = spec_file.parent.parent.name
-        if role in skip:
-            continue
         entry_points = (yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs") or {}
         for entry_point, spec in sorted(entry_points.items()):
             yield f"{role}:{entry_point}", spec.get("options") or {}
 
 
-def merged_spec(roles_dir: Path = ROLES, skip: Iterable[str] = ()) -> Dict[str, Any]:
+def merged_spec(roles_dir: Path = ROLES) -> Dict[str, Any]:
     merged: Dict[str, Dict[str, Any]] = {}
     defined_by: Dict[str, str] = {}
     required = set()
-    for where, options in role_specs(roles_dir, skip):
+    for where, options in role_specs(roles_dir):
         for name, option in options.items():
             definition = _strip(option)
             if definition.pop("required", False):
@@ -94,4 +86,4 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not ROLES.is_dir():
             raise AnsibleLookupError(f"no roles directory at {ROLES}: the lookup must run from the collection")
-        return [merged_spec(ROLES, skip=[str(t) for t in terms])]
+        return [merged_spec(ROLES)]

@@ -135,10 +135,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def run_playbook(lab: Lab):
     """Run a playbook of the repository against the lab inventory; extra vars as a dict."""
 
-    def run(playbook: str, extra_vars: Optional[Dict[str, Any]] = None, args: List[str] = ()) -> PlaybookRun:
+    def run(playbook: str, extra_vars: Optional[Dict[str, Any]] = None, args: List[str] = (),
+            inventory: str = "inventories/lab", env: Optional[Dict[str, str]] = None) -> PlaybookRun:
         env = {**os.environ, "VMSERIES_LAB_STATE_DIR": str(lab.state_dir), "ANSIBLE_NOCOLOR": "1",
-               "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_FORCE_COLOR": "0"}
-        cmd = [PLAYBOOK, playbook, "-i", "inventories/lab", *args]
+               "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+        cmd = [PLAYBOOK, playbook, "-i", inventory, *args]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -6,16 +6,14 @@ The README's "What preflight refuses" table is generated from the same cases."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 import yaml
 
-from .conftest import PLAYBOOK, REPO, Lab, aws_snapshot, tagged
+from .conftest import REPO, Lab, aws_snapshot, tagged
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +43,13 @@ def substitute(value: Any, tmp: Path) -> Any:
     return value
 
 
-def run_json(lab: Lab, playbook: str, inventory: Path, extra: List[str] = ()) -> Dict[str, Any]:
-    env = {**os.environ, "VMSERIES_LAB_STATE_DIR": str(lab.state_dir), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-           "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_NOCOLOR": "1"}
-    proc = subprocess.run([PLAYBOOK, playbook, "-i", str(inventory), *extra], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
+def json_report(run) -> Dict[str, Any]:
+    """The ansible.posix.json callback's report of a run (stdout, before any stderr)."""
     try:
-        report = json.loads(proc.stdout[proc.stdout.index("{"):])
+        report, _ = json.JSONDecoder().raw_decode(run.output[run.output.index("{"):])
     except ValueError:
-        raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    report["rc"] = proc.returncode
+        raise AssertionError(f"no JSON report (rc {run.rc}):\n{run.output[-5000:]}")
+    report["rc"] = run.rc
     return report
 
 
@@ -71,7 +66,7 @@ def failures(report: Dict[str, Any]) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def refused(lab: Lab, tmp_path_factory) -> Dict[str, Any]:
+def refused(lab: Lab, run_playbook, tmp_path_factory) -> Dict[str, Any]:
     """One site.yml run over an inventory of every case, plus the pairs that are wrong together."""
     tmp = tmp_path_factory.mktemp("preflight")
     (tmp / "empty-key.pem").write_text("")
@@ -94,7 +89,8 @@ def refused(lab: Lab, tmp_path_factory) -> Dict[str, Any]:
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"vmseries_ha_pairs": {"hosts": hosts}}))
     before = aws_snapshot(lab)
     try:
-        report = run_json(lab, "site.yml", inventory, ["--forks", "8"])
+        report = json_report(run_playbook("site.yml", args=["--forks", "8"], inventory=str(inventory),
+                                          env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}))
         after = aws_snapshot(lab)
     finally:
         ec2.delete_vpc(VpcId=shared_vpc)

@@ -53,9 +53,3 @@ def test_two_definitions_of_one_variable_stop_the_lookup(tmp_path):
     write_role(tmp_path, "b", {"v": {"type": "str", "choices": ["x"]}})
     with pytest.raises(AnsibleLookupError, match="v is defined differently by a:main .* and b:main"):
         lookup.merged_spec(tmp_path)
-
-
-def test_roles_can_be_left_out(tmp_path):
-    write_role(tmp_path, "a", {"v": {"type": "str"}})
-    write_role(tmp_path, "b", {"w": {"type": "int"}})
-    assert set(lookup.merged_spec(tmp_path, skip=["b"])) == {"v"}
