@@ -53,6 +53,8 @@ MISSED_HEARTBEATS = 3
 INITIAL_HELLOS = 3
 MOVE_ACTIONS = ("ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
                 "ec2:DetachNetworkInterface", "ec2:AttachNetworkInterface")
+# Dataplane ENIs start at this device index (0 is management, 1 is HA2).
+DATAPLANE_INDEX = 2
 # How long the plugin waits for one ENI to reach `detached` / `attached`, in AWS seconds (the
 # profile's time scale applies). AWS documents no bound; amazon.aws waits up to 400 s for a detach.
 ATTACHMENT_WAIT = 400.0
@@ -419,44 +421,132 @@ class HAEngine:
         peer_instance = self.peer.get("instance_id")
         if peer_instance and not self._moving:
             self._moving = True
-            threading.Thread(target=self._move_enis, args=(peer_instance,), daemon=True,
-                             name=f"eni-move-{self.fw.instance_id}").start()
+            threading.Thread(target=self._take_over_dataplane, args=(peer_instance,), daemon=True,
+                             name=f"dataplane-move-{self.fw.instance_id}").start()
 
-    # ---- the ENI move ----------------------------------------------------------------------
-    def _move_enis(self, peer_instance: str) -> None:
-        """What the VM-Series plugin does on promotion: for each dataplane ENI of the peer (device
-        index >= 2), check the instance role may move it, detach it, wait until EC2 says it is
-        detached, attach it here at the same index, and wait until it is attached."""
-        lab, me = self.fw.lab, self.fw.instance_id
-        self.move = {"status": "in-progress", "error": "", "time": time.strftime("%Y/%m/%d %H:%M:%S")}
+    def method(self) -> str:
+        """Which of Palo Alto's two AWS HA methods this firewall runs. Palo Alto documents no
+        setting that selects it (lab/README.md): the lab reads it from the deployment, as the two
+        methods' topologies differ. A firewall with dataplane ENIs of its own is a secondary-IP
+        pair member; one without waits for the peer's ENIs (interface move)."""
+        backend = self.fw.lab.ec2_backend()
+        mine = [eni for eni in list(backend.enis.values())
+                if eni.instance is not None and eni.instance.id == self.fw.instance_id
+                and (eni.device_index or 0) >= DATAPLANE_INDEX]
+        return "secondary_ip" if mine else "interface_move"
+
+    def _take_over_dataplane(self, peer_instance: str) -> None:
+        self.move = {"status": "in-progress", "error": "", "time": time.strftime("%Y/%m/%d %H:%M:%S"),
+                     "method": self.method()}
         try:
-            ec2, iam, inspect = lab.ec2_client(me), lab.iam_client(), lab.inspection_client()
-            described = self._retry(lambda: ec2.describe_network_interfaces(
-                Filters=[{"Name": "attachment.instance-id", "Values": [peer_instance]}]))["NetworkInterfaces"]
-            dataplane = sorted((e for e in described if e["Attachment"]["DeviceIndex"] >= 2),
-                               key=lambda e: e["Attachment"]["DeviceIndex"])
-            for eni in dataplane:
-                self._check_permissions(iam, inspect, eni, peer_instance)
-                index = eni["Attachment"]["DeviceIndex"]
-                eni_id = eni["NetworkInterfaceId"]
-                self._retry(lambda: ec2.detach_network_interface(AttachmentId=eni["Attachment"]["AttachmentId"], Force=True))
-                self._event(eni_id, index, "detaching", peer_instance)
-                self._wait_attachment(ec2, eni_id, lambda a: not a, "detached")
-                self._event(eni_id, index, "detached", peer_instance)
-                self._retry(lambda: ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=me, DeviceIndex=index),
-                            also=("InvalidNetworkInterface.InUse",))
-                self._event(eni_id, index, "attaching", peer_instance)
-                self._wait_attachment(ec2, eni_id, lambda a: bool(a) and a.get("Status") == "attached"
-                                      and a.get("InstanceId") == me, "attached")
-                self._event(eni_id, index, "attached", peer_instance)
-            self.move = {"status": "ok", "error": "", "time": time.strftime("%Y/%m/%d %H:%M:%S"),
-                         "moved": [e["NetworkInterfaceId"] for e in dataplane]}
+            if self.move["method"] == "secondary_ip":
+                moved = self._move_secondary_ips(peer_instance)
+            else:
+                moved = self._move_enis(peer_instance)
+            self.move = {**self.move, "status": "ok", "time": time.strftime("%Y/%m/%d %H:%M:%S"), "moved": moved}
         except Exception as error:  # noqa: BLE001 - reported in show high-availability
-            self.move = {"status": "failed", "error": str(error), "time": time.strftime("%Y/%m/%d %H:%M:%S")}
-            self.fw.counters.event("eni_move_failed", error=str(error))
+            self.move = {**self.move, "status": "failed", "error": str(error), "time": time.strftime("%Y/%m/%d %H:%M:%S")}
+            self.fw.counters.event("dataplane_move_failed", method=self.move["method"], error=str(error))
         finally:
             self._moving = False
             self.fw.on_change()
+
+    # ---- the ENI move ----------------------------------------------------------------------
+    def _move_enis(self, peer_instance: str) -> List[str]:
+        """Interface move, what the VM-Series plugin does on promotion: for each dataplane ENI of
+        the peer (device index >= 2), check the instance role may move it, detach it, wait until EC2
+        says it is detached, attach it here at the same index, and wait until it is attached."""
+        lab, me = self.fw.lab, self.fw.instance_id
+        ec2, iam, inspect = lab.ec2_client(me), lab.iam_client(), lab.inspection_client()
+        described = self._retry(lambda: ec2.describe_network_interfaces(
+            Filters=[{"Name": "attachment.instance-id", "Values": [peer_instance]}]))["NetworkInterfaces"]
+        dataplane = sorted((e for e in described if e["Attachment"]["DeviceIndex"] >= DATAPLANE_INDEX),
+                           key=lambda e: e["Attachment"]["DeviceIndex"])
+        for eni in dataplane:
+            self._check_permissions(iam, inspect, eni, peer_instance)
+            index = eni["Attachment"]["DeviceIndex"]
+            eni_id = eni["NetworkInterfaceId"]
+            self._retry(lambda: ec2.detach_network_interface(AttachmentId=eni["Attachment"]["AttachmentId"], Force=True))
+            self._event(eni_id, index, "detaching", peer_instance)
+            self._wait_attachment(ec2, eni_id, lambda a: not a, "detached")
+            self._event(eni_id, index, "detached", peer_instance)
+            self._retry(lambda: ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=me, DeviceIndex=index),
+                        also=("InvalidNetworkInterface.InUse",))
+            self._event(eni_id, index, "attaching", peer_instance)
+            self._wait_attachment(ec2, eni_id, lambda a: bool(a) and a.get("Status") == "attached"
+                                  and a.get("InstanceId") == me, "attached")
+            self._event(eni_id, index, "attached", peer_instance)
+        return [e["NetworkInterfaceId"] for e in dataplane]
+
+    def _move_secondary_ips(self, peer_instance: str) -> List[str]:
+        """Secondary-IP move, as Palo Alto describes it: the new active "triggers API calls to the
+        AWS infrastructure to move the configured secondary IP addresses from the dataplane
+        interfaces of the failed peer to itself" (an Elastic IP on such an address moves with it,
+        AWS), re-associates Elastic IPs on the peer's primary dataplane addresses, and points the
+        VPC routes that targeted the peer's dataplane ENIs at its own ENI of the same device index.
+        Every call under this instance's IAM role; the first one it may not make stops the move."""
+        lab, me = self.fw.lab, self.fw.instance_id
+        ec2, iam, inspect = lab.ec2_client(me), lab.iam_client(), lab.inspection_client()
+        self._allowed(iam, inspect, "ec2:DescribeInstances", "*", {})
+        self._allowed(iam, inspect, "ec2:DescribeNetworkInterfaces", "*", {})
+
+        def dataplane(instance: str) -> Dict[int, Dict[str, Any]]:
+            described = self._retry(lambda: ec2.describe_network_interfaces(
+                Filters=[{"Name": "attachment.instance-id", "Values": [instance]}]))["NetworkInterfaces"]
+            return {e["Attachment"]["DeviceIndex"]: e for e in described if e["Attachment"]["DeviceIndex"] >= DATAPLANE_INDEX}
+
+        mine, theirs = dataplane(me), dataplane(peer_instance)
+        moved: List[str] = []
+        for index, eni in sorted(mine.items()):
+            peer_eni = theirs.get(index)
+            if peer_eni is None:
+                continue
+            eni_id = eni["NetworkInterfaceId"]
+            addresses = [a["PrivateIpAddress"] for a in peer_eni.get("PrivateIpAddresses", []) if not a.get("Primary")]
+            if addresses:
+                self._allowed(iam, inspect, "ec2:AssignPrivateIpAddresses",
+                              iam_policy.arn(lab.region, "network-interface", eni_id), _tags(eni))
+                self._retry(lambda: ec2.assign_private_ip_addresses(
+                    NetworkInterfaceId=eni_id, PrivateIpAddresses=addresses, AllowReassignment=True))
+                # AWS remaps an address asynchronously; the plugin goes on once it answers here.
+                time.sleep(self.fw.profile.seconds("ip_remap"))
+                for address in addresses:
+                    self.fw.counters.event("ip_move", address=address, from_eni=peer_eni["NetworkInterfaceId"],
+                                           to_eni=eni_id, device_index=index, from_instance=peer_instance, to_instance=me)
+                    moved.append(address)
+            public = (peer_eni.get("Association") or {})
+            if public.get("AllocationId"):
+                self._allowed(iam, inspect, "ec2:AssociateAddress",
+                              iam_policy.arn(lab.region, "elastic-ip", public["AllocationId"]), {})
+                self._retry(lambda: ec2.associate_address(AllocationId=public["AllocationId"], NetworkInterfaceId=eni_id,
+                                                          AllowReassociation=True))
+                self.fw.counters.event("eip_move", public_ip=public.get("PublicIp", ""), to_eni=eni_id)
+        self._allowed(iam, inspect, "ec2:DescribeRouteTables", "*", {})
+        vpc_id = next(iter(mine.values()))["VpcId"] if mine else None
+        tables = self._retry(lambda: ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]))["RouteTables"] if vpc_id else []
+        by_peer_eni = {e["NetworkInterfaceId"]: index for index, e in theirs.items()}
+        for table in tables:
+            for route in table.get("Routes", []):
+                index = by_peer_eni.get(route.get("NetworkInterfaceId", ""))
+                if index is None or index not in mine or not route.get("DestinationCidrBlock"):
+                    continue
+                table_tags = {t["Key"]: t["Value"] for t in table.get("Tags", [])}
+                self._allowed(iam, inspect, "ec2:ReplaceRoute",
+                              iam_policy.arn(lab.region, "route-table", table["RouteTableId"]), table_tags)
+                target = mine[index]["NetworkInterfaceId"]
+                self._retry(lambda: ec2.replace_route(RouteTableId=table["RouteTableId"],
+                                                      DestinationCidrBlock=route["DestinationCidrBlock"],
+                                                      NetworkInterfaceId=target))
+                self.fw.counters.event("route_replace", route_table=table["RouteTableId"],
+                                       destination=route["DestinationCidrBlock"], to_eni=target)
+                moved.append(f"{table['RouteTableId']}:{route['DestinationCidrBlock']}")
+        return moved
+
+    def _allowed(self, iam: Any, inspect: Any, action: str, resource: str, tags: Dict[str, str]) -> None:
+        decision = iam_policy.check(inspect, iam, self.fw.lab.region, self.fw.instance_id, action, resource, tags)
+        if not decision.allowed:
+            raise PermissionError(decision.reason)
 
     def _event(self, eni_id: str, index: int, phase: str, peer_instance: str) -> None:
         self.fw.counters.event("eni_move", eni_id=eni_id, device_index=index, phase=phase,
@@ -544,7 +634,7 @@ class HAEngine:
             ET.SubElement(group, "running-sync").text = self.running_sync()
             ET.SubElement(group, "running-sync-enabled").text = "yes" if self.config.config_sync else "no"
             move = ET.SubElement(group, "dataplane-interface-move")
-            _fields(move, [(tag, str(self.move.get(tag, ""))) for tag in ("status", "error", "time")])
+            _fields(move, [(tag, str(self.move.get(tag, ""))) for tag in ("status", "error", "time", "method")])
             return result
 
     def _local_info(self, local: ET.Element, connected: bool) -> None:
@@ -634,6 +724,10 @@ class HAEngine:
         if info.get("last_error"):
             values += [("last-error-state", info["last_error"][0]), ("last-error-reason", info["last_error"][1])]
         _fields(peer, values)
+
+
+def _tags(resource: Dict[str, Any]) -> Dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get("TagSet", resource.get("Tags", []))}
 
 
 def _fields(parent: ET.Element, values: List[tuple]) -> None:

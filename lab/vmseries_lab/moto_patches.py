@@ -198,9 +198,156 @@ def timed_attachments() -> None:
     enis.Attachment.__init__ = status_init  # type: ignore[method-assign]
 
 
+def _eip_entry(eni: Any, private_ip: str) -> Optional[Dict[str, Any]]:
+    return next((e for e in eni.private_ip_addresses if e.get("PrivateIpAddress") == private_ip), None)
+
+
+def _show_association(eip: Any) -> None:
+    """List the EIP under the private address it is associated with, in DescribeNetworkInterfaces'
+    PrivateIpAddresses, as AWS does for a secondary address."""
+    private_ip = getattr(eip, "_vmseries_private_ip", None)
+    if eip.eni is None or private_ip is None:
+        return
+    entry = _eip_entry(eip.eni, private_ip)
+    if entry is not None:
+        entry["Association"] = {"PublicIp": eip.public_ip, "IpOwnerId": eip.eni.owner_id,
+                                "AllocationId": eip.allocation_id, "AssociationId": eip.association_id}
+
+
+def _hide_association(eip: Any) -> None:
+    private_ip = getattr(eip, "_vmseries_private_ip", None)
+    if eip.eni is not None and private_ip is not None:
+        entry = _eip_entry(eip.eni, private_ip)
+        if entry is not None:
+            entry.pop("Association", None)
+
+
+def secondary_private_ips() -> None:
+    """Secondary private IPs as AWS moves them, which the secondary-IP HA method relies on.
+
+    moto 5.2.5 (1) ignores AllowReassignment: an address assigned to a second ENI stays on the
+    first, so two ENIs hold it; AWS moves it (with AllowReassignment) or refuses with
+    PrivateIpAddressInUse (without). (2) ignores AssociateAddress's PrivateIpAddress: the EIP is
+    recorded on the ENI's primary address. AWS associates it with the address given, and "when you
+    move a secondary private IP address to another network interface, any Elastic IP address that
+    is associated with the IP address is also moved" (AWS EC2 user guide, multiple IP addresses).
+    (3) answers AssignPrivateIpAddresses with every address of the ENI instead of the new ones.
+    (4) matches the DescribeNetworkInterfaces filter addresses.private-ip-address on the primary
+    address only; AWS matches any of the ENI's private addresses (private-ip-address is the primary)."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import elastic_ip_addresses as eips
+    from moto.ec2.models import elastic_network_interfaces as enis
+    from moto.ec2.responses.elastic_ip_addresses import ElasticIPAddresses
+    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+
+    backend_class = enis.NetworkInterfaceBackend
+    original_assign = backend_class.assign_private_ip_addresses
+    if getattr(original_assign, "_vmseries_patched", False):
+        return
+
+    def assign(self: Any, eni_id: str, private_ip_addresses: Any = None, secondary_ips_count: Any = None,
+               allow_reassignment: bool = False) -> Any:
+        eni = self.get_network_interface(eni_id)
+        network = ipaddress.ip_network(eni.subnet.cidr_block)
+        for address in private_ip_addresses or []:
+            if ipaddress.ip_address(address) not in network:
+                raise EC2ClientError("InvalidParameterValue",
+                                     f"Address {address} does not fall within the subnet's address range")
+            for other in list(self.enis.values()):
+                entry = _eip_entry(other, address)
+                if other is eni or entry is None:
+                    continue
+                if entry.get("Primary"):
+                    raise EC2ClientError("InvalidParameterValue",
+                                         f"Address {address} is the primary private IP address of {other.id} and cannot be reassigned")
+                if not allow_reassignment:
+                    raise EC2ClientError("PrivateIpAddressInUse",
+                                         f"Address {address} is in use by {other.id}; set AllowReassignment to move it")
+                other.private_ip_addresses.remove(entry)
+                moved = [eip for eip in self.addresses
+                         if eip.eni is other and getattr(eip, "_vmseries_private_ip", None) == address]
+                original_assign(self, eni_id, [address], None)
+                for eip in moved:
+                    eip.eni = eni
+                    _show_association(eip)
+        return original_assign(self, eni_id, private_ip_addresses, secondary_ips_count)
+
+    def assign_response(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        eni_id = self._get_param("NetworkInterfaceId")
+        before = {e["PrivateIpAddress"] for e in self.ec2_backend.get_network_interface(eni_id).private_ip_addresses}
+        eni = self.ec2_backend.assign_private_ip_addresses(
+            eni_id, self._get_param("PrivateIpAddresses", []), self._get_int_param("SecondaryPrivateIpAddressCount", 0),
+            allow_reassignment=str(self._get_param("AllowReassignment", False)).lower() == "true")
+        added = [{"PrivateIpAddress": e["PrivateIpAddress"]} for e in eni.private_ip_addresses
+                 if e["PrivateIpAddress"] not in before]
+        return ActionResult({"NetworkInterfaceId": eni.id, "AssignedPrivateIpAddresses": added})
+
+    original_associate = ElasticIPAddresses.associate_address
+
+    def associate_response(self: Any) -> Any:
+        private_ip = self._get_param("PrivateIpAddress")
+        eni = None
+        if "NetworkInterfaceId" in self._get_params():
+            eni = self.ec2_backend.get_network_interface(self._get_param("NetworkInterfaceId"))
+        previous_public_ip = eni.public_ip if eni is not None else None
+        result = original_associate(self)
+        eip = next(e for e in self.ec2_backend.addresses
+                   if e.allocation_id == self._get_param("AllocationId") or e.public_ip == self._get_param("PublicIp"))
+        if eni is not None and private_ip and private_ip != eni.private_ip_address:
+            if _eip_entry(eni, private_ip) is None:
+                eip.eni, eip.association_id = None, None
+                eni.public_ip = previous_public_ip
+                raise EC2ClientError("InvalidParameterValue",
+                                     f"Address {private_ip} is not assigned to network interface {eni.id}")
+            # The ENI's own public IP is its primary address's; this EIP belongs to the secondary one.
+            eni.public_ip = previous_public_ip
+            eip._vmseries_private_ip = private_ip
+            _show_association(eip)
+        else:
+            eip._vmseries_private_ip = None
+        return result
+
+    original_disassociate = eips.ElasticAddressBackend.disassociate_address
+
+    def disassociate(self: Any, address: Any = None, association_id: Any = None) -> None:
+        for eip in self.addresses:
+            if (address and eip.public_ip == address) or (association_id and eip.association_id == association_id):
+                secondary = getattr(eip, "_vmseries_private_ip", None)
+                _hide_association(eip)
+                eip._vmseries_private_ip = None
+                if secondary is not None and eip.eni is not None:
+                    # Only the secondary address loses its EIP; the ENI's primary keeps its own.
+                    eip.eni, eip.instance, eip.association_id = None, None, None
+                    return
+        original_disassociate(self, address, association_id)
+
+    original_filter = enis.NetworkInterface.get_filter_value
+
+    def filter_value(self: Any, filter_name: str, method_name: Optional[str] = None) -> Any:
+        if filter_name == "addresses.private-ip-address":
+            return [entry["PrivateIpAddress"] for entry in self.private_ip_addresses]
+        return original_filter(self, filter_name, method_name)
+
+    def private_ip_address(self: Any) -> Optional[str]:
+        if self.eni is None:
+            return None
+        return getattr(self, "_vmseries_private_ip", None) or self.eni.private_ip_address
+
+    assign._vmseries_patched = True  # type: ignore[attr-defined]
+    backend_class.assign_private_ip_addresses = assign  # type: ignore[method-assign]
+    ElasticNetworkInterfaces.assign_private_ip_addresses = assign_response  # type: ignore[method-assign]
+    ElasticIPAddresses.associate_address = associate_response  # type: ignore[method-assign]
+    eips.ElasticAddressBackend.disassociate_address = disassociate  # type: ignore[method-assign]
+    eips.ElasticAddress.private_ip_address = property(private_ip_address)  # type: ignore[assignment]
+    enis.NetworkInterface.get_filter_value = filter_value  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     allow_portless_protocols()
     timed_attachments()
     assign_free_private_ips()
     find_elastic_ip_tags()
     release_enis_on_terminate()
+    secondary_private_ips()

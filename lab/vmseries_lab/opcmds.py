@@ -499,6 +499,36 @@ def disabled_ha() -> ET.Element:
     return result
 
 
+def show_aws_ha_state(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show plugins vm_series aws ha state`, which Palo Alto names to verify failover readiness
+    of a secondary-IP pair. Its output is not published: these lines are the lab's own."""
+    method = fw.ha.method() if fw.ha is not None else "interface_move"
+    state = fw.ha.local_state if fw.ha is not None and fw.ha.enabled else "disabled"
+    move = fw.ha.move if fw.ha is not None else {"status": "none", "error": ""}
+    lines = [f"HA mode: {method.replace('_', '-')}", f"HA state: {state}",
+             f"Last dataplane move: {move.get('status', 'none')}"]
+    if move.get("error"):
+        lines.append(f"Last error: {move['error']}")
+    return _result("\n".join(lines))
+
+
+def show_aws_ha_ips(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show plugins vm_series aws ha ips` ("To show secondary IP mapping", Palo Alto): the
+    secondary IPs on this firewall's dataplane ENIs, one line each. Output not published; the
+    lab's own lines."""
+    lines = []
+    backend = fw.lab.ec2_backend()
+    for interface in fw.interfaces():
+        if not interface.name.startswith("ethernet") or interface.device_index < 2:
+            continue
+        eni = backend.get_network_interface(interface.eni_id)
+        for entry in eni.private_ip_addresses:
+            if not entry.get("Primary"):
+                public = (entry.get("Association") or {}).get("PublicIp", "-")
+                lines.append(f"{interface.name} {interface.eni_id} {entry['PrivateIpAddress']} {public}")
+    return _result("\n".join(lines) if lines else "No secondary IPs on the dataplane interfaces")
+
+
 def request_ha_suspend(fw: "Firewall", node: ET.Element) -> Reply:
     _ha_enabled(fw)
     fw.ha.suspend()
@@ -538,6 +568,8 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "system", "setting", "mgmt-interface-swap"), show_mgmt_interface_swap),
     OpCommand(("show", "high-availability", "all"), show_ha),
     OpCommand(("show", "high-availability", "state"), show_ha),
+    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "state"), show_aws_ha_state),
+    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "ips"), show_aws_ha_ips),
     OpCommand(("request", "high-availability", "state", "suspend"), request_ha_suspend),
     OpCommand(("request", "high-availability", "state", "functional"), request_ha_functional),
     OpCommand(("request", "high-availability", "sync-to-remote", "running-config"), request_ha_sync_running),

@@ -47,6 +47,9 @@ class Profile:
     # An ENI in `detaching` after DetachNetworkInterface, then `attaching` after AttachNetworkInterface.
     eni_detach: float
     eni_attach: float
+    # After AssignPrivateIpAddresses moved a secondary IP: until the address answers on its new ENI
+    # (AWS: "Remapping an IP address is an asynchronous operation").
+    ip_remap: float
     # Every value above is multiplied by this (the realistic profile plays real durations faster).
     time_scale: float = 1.0
 
@@ -95,7 +98,7 @@ FAST = Profile(
     boot_no_tcp=1.0, boot_ssh_key_refused=0.4, boot_api_auth_starting=0.4, boot_chassis_not_ready=0.4,
     boot_autocommit=0.6,
     commit=1.0, ha_sync=0.5, ha_timer_scale=0.25,
-    ec2_call=0.02, eni_detach=0.3, eni_attach=0.3,
+    ec2_call=0.02, eni_detach=0.3, eni_attach=0.3, ip_remap=0.05,
 )
 
 # Real durations in seconds; lab/README.md gives the source of each, or says it is an assumption.
@@ -104,7 +107,7 @@ REALISTIC = Profile(
     boot_no_tcp=300.0, boot_ssh_key_refused=120.0, boot_api_auth_starting=60.0, boot_chassis_not_ready=60.0,
     boot_autocommit=31.0,
     commit=30.0, ha_sync=10.0, ha_timer_scale=1.0,
-    ec2_call=0.5, eni_detach=5.0, eni_attach=5.0,
+    ec2_call=0.5, eni_detach=5.0, eni_attach=5.0, ip_remap=2.0,
     time_scale=0.1,
 )
 

@@ -17,6 +17,8 @@ from panos.network import EthernetInterface
 PASSWORD = "Lab-Secret-1"
 FOUR_ACTIONS = ["ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface",
                 "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"]
+SECONDARY_IP_ACTIONS = FOUR_ACTIONS + ["ec2:AssignPrivateIpAddresses", "ec2:AssociateAddress",
+                                       "ec2:DescribeRouteTables", "ec2:ReplaceRoute"]
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Pair:
     enis: Dict[str, str]  # role -> eni id
     ips: Dict[str, str]  # role -> private ip
     key_file: Path
+    method: str = "interface_move"
+    route_table: str = ""
 
 
 def _vmseries_ami(ec2: Any) -> str:
@@ -46,9 +50,11 @@ def make_profile(iam: Any, name: str, actions: List[str]) -> str:
     return name
 
 
-def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS) -> Pair:
-    """Primary with mgmt/ha2/untrust/trust at device 0-3, secondary with mgmt/ha2, same AZ,
-    instance profile at launch."""
+def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "interface_move") -> Pair:
+    """Interface move: primary with mgmt/ha2/untrust/trust at device 0-3, secondary with mgmt/ha2.
+    Secondary-IP move: each firewall with its own four, the floating secondary IPs on the
+    primary's untrust and trust ENIs, the Elastic IP on the floating untrust address, and a route
+    table whose default route points at the primary's trust ENI. Same AZ, instance profile at launch."""
     ec2, iam = lab.client("ec2"), lab.client("iam")
     name = "t" + uuid.uuid4().hex[:8]
     octet = int(name[1:3], 16)
@@ -61,22 +67,42 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS) -> Pair:
     key_file.chmod(0o600)
     profile = make_profile(iam, name, actions)
     enis, ips = {}, {}
-    for role, subnet in [("primary-mgmt", "mgmt"), ("primary-ha2", "ha2"), ("secondary-mgmt", "mgmt"),
-                         ("secondary-ha2", "ha2"), ("untrust", "untrust"), ("trust", "trust")]:
+    if method == "secondary_ip":
+        layout = [(f"{node}-{interface}", interface) for node in ("primary", "secondary")
+                  for interface in ("mgmt", "ha2", "untrust", "trust")]
+    else:
+        layout = [("primary-mgmt", "mgmt"), ("primary-ha2", "ha2"), ("secondary-mgmt", "mgmt"),
+                  ("secondary-ha2", "ha2"), ("untrust", "untrust"), ("trust", "trust")]
+    for role, subnet in layout:
         tags = [{"Key": "vmseries:pair", "Value": name}, {"Key": "vmseries:interface", "Value": subnet}]
         if "-" in role:
             tags.append({"Key": "vmseries:node", "Value": role.split("-")[0]})
         eni = ec2.create_network_interface(SubnetId=subnets[subnet], TagSpecifications=[{
             "ResourceType": "network-interface", "Tags": tags}])["NetworkInterface"]
         enis[role], ips[role] = eni["NetworkInterfaceId"], eni["PrivateIpAddress"]
-    # The untrust ENI's Elastic IP travels with the ENI on failover.
     allocation = ec2.allocate_address(Domain="vpc")
-    ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["untrust"])
     ips["untrust-public"] = allocation["PublicIp"]
+    route_table = ""
+    if method == "secondary_ip":
+        for interface in ("untrust", "trust"):
+            assigned = ec2.assign_private_ip_addresses(NetworkInterfaceId=enis[f"primary-{interface}"],
+                                                       SecondaryPrivateIpAddressCount=1)
+            ips[f"{interface}-floating"] = assigned["AssignedPrivateIpAddresses"][0]["PrivateIpAddress"]
+        # The Elastic IP sits on the floating address and moves with it.
+        ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["primary-untrust"],
+                              PrivateIpAddress=ips["untrust-floating"])
+        route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=enis["primary-trust"])
+        attached = {"primary": [f"primary-{i}" for i in ("mgmt", "ha2", "untrust", "trust")],
+                    "secondary": [f"secondary-{i}" for i in ("mgmt", "ha2", "untrust", "trust")]}
+    else:
+        # The untrust ENI's Elastic IP travels with the ENI on failover.
+        ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["untrust"])
+        attached = {"primary": ["primary-mgmt", "primary-ha2", "untrust", "trust"],
+                    "secondary": ["secondary-mgmt", "secondary-ha2"]}
     ami = _vmseries_ami(ec2)
     instances = {}
-    for node, roles in (("primary", ["primary-mgmt", "primary-ha2", "untrust", "trust"]),
-                        ("secondary", ["secondary-mgmt", "secondary-ha2"])):
+    for node, roles in attached.items():
         instances[node] = ec2.run_instances(
             ImageId=ami, MinCount=1, MaxCount=1, InstanceType="m5.xlarge", KeyName=name,
             IamInstanceProfile={"Name": profile},
@@ -84,7 +110,7 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS) -> Pair:
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "vmseries:pair", "Value": name},
                                                                     {"Key": "vmseries:node", "Value": node}]}],
         )["Instances"][0]["InstanceId"]
-    return Pair(name, instances["primary"], instances["secondary"], enis, ips, key_file)
+    return Pair(name, instances["primary"], instances["secondary"], enis, ips, key_file, method, route_table)
 
 
 def set_password(fw: Dict[str, Any], key_file: Path, password: str = PASSWORD, committed: bool = True) -> str:

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .pairs import FOUR_ACTIONS, PASSWORD, configure_ha, connect, launch_pair, set_password
+from .pairs import FOUR_ACTIONS, PASSWORD, SECONDARY_IP_ACTIONS, configure_ha, connect, launch_pair, set_password
 
 DEVICE = "/config/devices/entry[@name='localhost.localdomain']"
 TAGS = DEVICE + "/vsys/entry[@name='vsys1']/tag"
@@ -49,8 +49,8 @@ def sync_pair(running_lab, devices):
                          what="running-sync synchronized on both")
 
 
-def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True):
-    pair = launch_pair(running_lab, actions)
+def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True, method="interface_move"):
+    pair = launch_pair(running_lab, actions, method)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
     for node, fw in fws.items():
@@ -201,3 +201,66 @@ def test_preemption_takes_the_active_role_and_the_enis_back(running_lab):
     running_lab.wait_for(primary_back, timeout=60 * timings(running_lab)["ha_timer_scale"] + 15, interval=0.1,
                          what="the primary to preempt with the ENIs")
     assert set(attachments(ec2, p.secondary)) == {0, 1}
+
+
+def floating(ec2, pair):
+    """Which ENI holds each floating address, where the Elastic IP is, and where the route points."""
+    holders = {}
+    for interface in ("untrust", "trust"):
+        found = ec2.describe_network_interfaces(
+            Filters=[{"Name": "addresses.private-ip-address", "Values": [pair.ips[f"{interface}-floating"]]}])
+        holders[interface] = [n["NetworkInterfaceId"] for n in found["NetworkInterfaces"]]
+    address = ec2.describe_addresses(PublicIps=[pair.ips["untrust-public"]])["Addresses"][0]
+    holders["eip"] = (address.get("NetworkInterfaceId"), address.get("PrivateIpAddress"))
+    routes = ec2.describe_route_tables(RouteTableIds=[pair.route_table])["RouteTables"][0]["Routes"]
+    holders["route"] = next(r.get("NetworkInterfaceId") for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0")
+    return holders
+
+
+def on(pair, node):
+    return {"untrust": [pair.enis[f"{node}-untrust"]], "trust": [pair.enis[f"{node}-trust"]],
+            "eip": (pair.enis[f"{node}-untrust"], pair.ips["untrust-floating"]), "route": pair.enis[f"{node}-trust"]}
+
+
+def test_secondary_ip_failover_moves_addresses_eip_and_route(running_lab):
+    p, devices = build_pair(running_lab, SECONDARY_IP_ACTIONS, method="secondary_ip")
+    ec2 = running_lab.client("ec2")
+    assert floating(ec2, p) == on(p, "primary")
+    t = timings(running_lab)
+    started = time.monotonic()
+    ec2.stop_instances(InstanceIds=[p.primary])
+    # No NIC is hot-plugged: peer loss, promotion hold, then a handful of EC2 calls and the remap.
+    bound = t["ha_timer_scale"] * (3 * 2.0 + 2.0) + 10 * t["ec2_call"] + 2 * t["ip_remap"] + 3.0
+    running_lab.wait_for(lambda: floating(ec2, p) == on(p, "secondary"), timeout=bound, interval=0.02,
+                         what="floating IPs, EIP and route on the secondary", last_seen=lambda: floating(ec2, p))
+    assert time.monotonic() - started <= bound
+    # Each firewall keeps its own ENIs.
+    assert set(attachments(ec2, p.secondary)) == {0, 1, 2, 3}
+    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "ok",
+                         what="the move reported done")
+    assert ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/method") == "secondary_ip"
+    kinds = [e["kind"] for e in running_lab.counters(p.secondary)["events"]
+             if e["kind"] in ("ip_move", "route_replace", "eni_move")]
+    assert kinds == ["ip_move", "ip_move", "route_replace"]
+    state = devices["secondary"].op("<show><plugins><vm_series><aws><ha><state></state></ha></aws></vm_series></plugins></show>",
+                                    cmd_xml=False).findtext("result")
+    assert "HA mode: secondary-ip" in state and "HA state: active" in state
+    ips = devices["secondary"].op("<show><plugins><vm_series><aws><ha><ips></ips></ha></aws></vm_series></plugins></show>",
+                                  cmd_xml=False).findtext("result")
+    assert p.ips["untrust-floating"] in ips and p.ips["untrust-public"] in ips and p.ips["trust-floating"] in ips
+
+
+@pytest.mark.parametrize("missing", ["ec2:AssignPrivateIpAddresses", "ec2:ReplaceRoute"])
+def test_secondary_ip_missing_permission_is_reported(running_lab, missing):
+    p, devices = build_pair(running_lab, [a for a in SECONDARY_IP_ACTIONS if a != missing], method="secondary_ip")
+    ec2 = running_lab.client("ec2")
+    ec2.stop_instances(InstanceIds=[p.primary])
+    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "failed",
+                         what="the failed move to be reported")
+    error = ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/error")
+    assert f"not authorized to perform: {missing}" in error
+    # What the firewall could not do stayed where it was.
+    if missing == "ec2:AssignPrivateIpAddresses":
+        assert floating(ec2, p) == on(p, "primary")
+    else:
+        assert floating(ec2, p) == {**on(p, "secondary"), "route": p.enis["primary-trust"]}
