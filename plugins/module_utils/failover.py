@@ -4,18 +4,25 @@
 
 Each poll hands in what the firewalls and EC2 say at that moment; the timeline records the first
 time each step of a failover was seen. Kept free of I/O so the rules (what counts as "peer loss
-detected", when an ENI counts as moved, which step is stuck) are unit-tested without a pair.
+detected", when an ENI, an address, an Elastic IP or a route counts as moved, which step is stuck)
+are unit-tested without a pair.
 
-EC2 moves an ENI through the attachment states `detaching` and `attaching`; the timeline records
-them when a poll happens to see them (optional steps: a fast move may pass between two polls), and
-the failover counts as complete on the required steps only.
+Interface move: EC2 moves each dataplane ENI through the attachment states `detaching` and
+`attaching`; the timeline records them when a poll happens to see them (optional steps: a fast
+move may pass between two polls), and the failover counts as complete on the required steps only.
+Secondary-IP move: each floating secondary address must be on the new active's ENI of its
+interface. Both: each Elastic IP of the dataplane and each VPC route that led to the old active
+must lead to the new one.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+INTERFACES = ("untrust", "trust")
+METHODS = ("interface_move", "secondary_ip")
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,37 @@ class EniSight:
     instance_id: Optional[str]
     device_index: Optional[int]
     attachment_status: Optional[str]  # attaching / attached / detaching / detached, None when available
-    public_ip: Optional[str] = None  # the EIP associated with the ENI, if any
+    secondary_ips: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddressSight:
+    """An Elastic IP of the dataplane: where EC2 says it is associated."""
+
+    public_ip: str
+    eni_id: Optional[str]
+    private_ip: Optional[str]
+
+
+@dataclass(frozen=True)
+class DataplaneSight:
+    """What EC2 says about the pair's dataplane at one poll. `enis` is keyed as the pair_index
+    filter keys them (`untrust`, `trust` for interface move; `primary-untrust` ... for
+    secondary-IP move), `addresses` by interface, `routes` maps (route table, destination) to the
+    ENI the route targets."""
+
+    enis: Mapping[str, EniSight]
+    addresses: Mapping[str, AddressSight] = field(default_factory=dict)
+    routes: Mapping[Tuple[str, str], Optional[str]] = field(default_factory=dict)
+
+    def instance_of(self, eni_id: Optional[str]) -> Optional[str]:
+        eni = next((e for e in self.enis.values() if e.eni_id == eni_id), None)
+        return eni.instance_id if eni is not None and eni.attachment_status == "attached" else None
+
+    def floating(self, node: str) -> Dict[str, Tuple[str, ...]]:
+        """Secondary-IP move: the floating addresses on `node`'s ENIs, by interface."""
+        return {name: self.enis[f"{node}-{name}"].secondary_ips for name in INTERFACES
+                if f"{node}-{name}" in self.enis and self.enis[f"{node}-{name}"].secondary_ips}
 
 
 @dataclass
@@ -40,13 +77,14 @@ class Step:
 @dataclass
 class FailoverTimeline:
     """What has happened since the trigger. `old` / `new` are node names (primary, secondary);
-    `dataplane` maps interface name (untrust, trust) to the ENI's state before the trigger."""
+    `before` is the dataplane as it was before the trigger."""
 
     old: str
     new: str
     old_instance_id: str
     new_instance_id: str
-    dataplane: Mapping[str, EniSight]
+    before: DataplaneSight
+    method: str = "interface_move"
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     started: float = 0.0
@@ -55,21 +93,38 @@ class FailoverTimeline:
     last_seen: Dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown HA method {self.method!r}; one of {', '.join(METHODS)}")
         self.steps = [
             Step("peer_loss_detected", f"{self.new} detects the loss of {self.old}"),
             Step("promoted", f"{self.new} becomes active"),
         ]
-        for name, eni in self.dataplane.items():
-            self.steps.append(Step(f"detaching:{name}", f"{name} ENI {eni.eni_id} detaching from {self.old} "
-                                                        "(EC2 attachment state detaching)", optional=True))
-            self.steps.append(Step(f"detached:{name}", f"{name} ENI {eni.eni_id} detached from {self.old} ({self.old_instance_id})"))
-            self.steps.append(Step(f"attaching:{name}", f"{name} ENI {eni.eni_id} attaching to {self.new} "
-                                                        "(EC2 attachment state attaching)", optional=True))
-            self.steps.append(Step(
-                f"attached:{name}",
-                f"{name} ENI {eni.eni_id} attached to {self.new} ({self.new_instance_id}) at device index {eni.device_index}"))
-            if eni.public_ip:
-                self.steps.append(Step(f"eip:{name}", f"Elastic IP {eni.public_ip} of {name} reachable through {self.new}"))
+        if self.method == "interface_move":
+            for name in INTERFACES:
+                eni = self.before.enis.get(name)
+                if eni is None:
+                    continue
+                self.steps += [
+                    Step(f"detaching:{name}", f"{name} ENI {eni.eni_id} detaching from {self.old} "
+                                              "(EC2 attachment state detaching)", optional=True),
+                    Step(f"detached:{name}", f"{name} ENI {eni.eni_id} detached from {self.old} ({self.old_instance_id})"),
+                    Step(f"attaching:{name}", f"{name} ENI {eni.eni_id} attaching to {self.new} "
+                                              "(EC2 attachment state attaching)", optional=True),
+                    Step(f"attached:{name}", f"{name} ENI {eni.eni_id} attached to {self.new} ({self.new_instance_id}) "
+                                             f"at device index {eni.device_index}"),
+                ]
+        else:
+            for name, addresses in self.before.floating(self.old).items():
+                target = self.before.enis.get(f"{self.new}-{name}")
+                self.steps.append(Step(
+                    f"ip:{name}", f"floating {name} address {', '.join(addresses)} moved to {self.new}'s {name} ENI "
+                                  f"{target.eni_id if target else '(missing)'}"))
+        for name, address in sorted(self.before.addresses.items()):
+            self.steps.append(Step(f"eip:{name}", f"Elastic IP {address.public_ip} of {name} associated through {self.new}"
+                                                  + (f" ({address.private_ip})" if self.method == "secondary_ip" else "")))
+        for table, destination in sorted(self.before.routes):
+            self.steps.append(Step(f"route:{table}:{destination}",
+                                   f"route {destination} of {table} through {self.new}'s trust side"))
 
     def start(self) -> None:
         self.started = self.clock()
@@ -83,11 +138,12 @@ class FailoverTimeline:
             if step.key == key and step.seen_at is None:
                 step.seen_at = round(self.elapsed(), 3)
 
-    def observe(self, new_ha: Optional[Mapping[str, Any]], old_ha: Optional[Mapping[str, Any]],
-                enis: Mapping[str, EniSight]) -> None:
+    def observe(self, new_ha: Optional[Mapping[str, Any]], old_ha: Optional[Mapping[str, Any]], now: DataplaneSight) -> None:
         """Record one poll. `new_ha` / `old_ha` are ha_state.parse_ha_all() results, or a dict with
         an `error` key (firewall unreachable, e.g. because it is stopped), or None."""
-        self.last_seen = {"new_ha": new_ha, "old_ha": old_ha, "enis": {k: vars(v) for k, v in enis.items()}}
+        self.last_seen = {"new_ha": new_ha, "old_ha": old_ha, "enis": {k: vars(v) for k, v in now.enis.items()},
+                          "addresses": {k: vars(v) for k, v in now.addresses.items()},
+                          "routes": {f"{t} {d}": eni for (t, d), eni in now.routes.items()}}
         if new_ha and new_ha.get("error") is None and new_ha.get("enabled"):
             local, peer = new_ha["local"], new_ha["peer"]
             if not peer["connected"] or peer["state"] not in ("active", None) or local["state"] == "active":
@@ -95,22 +151,38 @@ class FailoverTimeline:
             if local["state"] == "active":
                 self._mark("peer_loss_detected")
                 self._mark("promoted")
-        for name, before in self.dataplane.items():
-            now = enis.get(name)
-            if now is None:
+        if self.method == "interface_move":
+            self._observe_enis(now)
+        else:
+            moved = now.floating(self.new)
+            for name, addresses in self.before.floating(self.old).items():
+                if set(addresses) <= set(moved.get(name, ())):
+                    self._mark(f"ip:{name}")
+        for name, before in self.before.addresses.items():
+            address = now.addresses.get(name)
+            if address is None or now.instance_of(address.eni_id) != self.new_instance_id:
                 continue
-            if now.instance_id == self.old_instance_id and now.attachment_status == "detaching":
+            if self.method == "interface_move" or address.private_ip == before.private_ip:
+                self._mark(f"eip:{name}")
+        for (table, destination) in self.before.routes:
+            if now.instance_of(now.routes.get((table, destination))) == self.new_instance_id:
+                self._mark(f"route:{table}:{destination}")
+
+    def _observe_enis(self, now: DataplaneSight) -> None:
+        for name in INTERFACES:
+            before, eni = self.before.enis.get(name), now.enis.get(name)
+            if before is None or eni is None:
+                continue
+            if eni.instance_id == self.old_instance_id and eni.attachment_status == "detaching":
                 self._mark(f"detaching:{name}")
-            if now.instance_id != self.old_instance_id:
+            if eni.instance_id != self.old_instance_id:
                 self._mark(f"detached:{name}")
-            at_new_index = now.instance_id == self.new_instance_id and now.device_index == before.device_index
-            if at_new_index and now.attachment_status == "attaching":
+            at_new_index = eni.instance_id == self.new_instance_id and eni.device_index == before.device_index
+            if at_new_index and eni.attachment_status == "attaching":
                 self._mark(f"attaching:{name}")
-            if at_new_index and now.attachment_status == "attached":
+            if at_new_index and eni.attachment_status == "attached":
                 self._mark(f"detached:{name}")
                 self._mark(f"attached:{name}")
-                if before.public_ip and now.public_ip == before.public_ip:
-                    self._mark(f"eip:{name}")
 
     def complete(self) -> bool:
         return all(step.seen_at is not None for step in self.steps if not step.optional)
@@ -118,6 +190,10 @@ class FailoverTimeline:
     def stuck_step(self) -> Optional[Step]:
         """The first required step not seen, in the order a failover goes through them."""
         return next((step for step in self.steps if step.seen_at is None and not step.optional), None)
+
+    def missing(self) -> List[Step]:
+        """Every required step not seen: what did not move."""
+        return [step for step in self.steps if step.seen_at is None and not step.optional]
 
     def total(self) -> Optional[float]:
         if not self.complete():
@@ -139,7 +215,8 @@ def _iso(epoch: float) -> str:
 
 def table(rows: List[Mapping[str, Any]]) -> List[str]:
     """The timeline as aligned text lines for the task output and the README."""
-    lines = [f"{'t (s)':>8}  {'step':<22}  description"]
+    width = max([22] + [len(str(row["step"])) for row in rows])
+    lines = [f"{'t (s)':>8}  {'step':<{width}}  description"]
     for row in rows:
-        lines.append(f"{row['seconds']:>8.3f}  {row['step']:<22}  {row['description']}")
+        lines.append(f"{row['seconds']:>8.3f}  {row['step']:<{width}}  {row['description']}")
     return lines

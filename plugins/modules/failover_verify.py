@@ -6,22 +6,29 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: failover_verify
-short_description: Fail a VM-Series HA pair over on AWS and prove the dataplane ENIs moved
+short_description: Fail a VM-Series HA pair over on AWS and prove the dataplane moved
 version_added: 0.1.0
 description:
   - Checks that the pair is healthy first (one active and one passive firewall, connected, running
-    config synchronized, the dataplane ENIs attached to the active) and refuses to start otherwise,
-    saying why.
+    config synchronized, the dataplane on the active: its ENIs with O(ha_method=interface_move), its
+    floating secondary addresses with O(ha_method=secondary_ip), the dataplane Elastic IP and every
+    VPC route through a dataplane ENI leading to it) and refuses to start otherwise, saying why.
   - Triggers a failover of the active firewall by stopping its EC2 instance (O(method=stop_instance),
     what an instance failure looks like) or by suspending it through the XML API
     (O(method=suspend), C(request high-availability state suspend)).
-  - Polls both firewalls' HA states and EC2 until the former passive is active and every dataplane
-    ENI (the pair's ENIs tagged C(vmseries:interface) C(untrust) and C(trust)) is attached to it at
-    the same device index, with its Elastic IP still associated. Returns the timeline - trigger,
-    peer loss detected, promoted, each ENI detached and attached, EIPs confirmed - and the total.
-  - Fails naming the step that did not happen within O(timeout), with the last seen HA state of
-    both firewalls and of each ENI. The firewall's own account of a failed ENI move (for example an
-    IAM permission its instance role lacks) is part of that HA state.
+  - Polls both firewalls' HA states and EC2 until the former passive is active and the dataplane
+    leads to it. Interface move - every dataplane ENI (the pair's ENIs tagged C(vmseries:interface)
+    C(untrust) and C(trust)) is attached to it at the same device index. Secondary-IP move - every
+    floating secondary address of the old active's untrust and trust ENIs is on the new active's ENI
+    of the same interface. Both - the Elastic IP tagged C(vmseries:interface=untrust) is associated
+    through the new active (with secondary-IP move, with the floating address), and every route that
+    led to the old active through a dataplane ENI (found in the VPC's route tables before the
+    trigger) leads to the new one. Returns the timeline - trigger, peer loss detected, promoted,
+    each ENI detached and attached or each address moved, EIPs and routes confirmed - and the total.
+  - Fails naming every step that did not happen within O(timeout) (what did not move), with the
+    last seen HA state of both firewalls and of the dataplane. The firewall's own account of a
+    failed dataplane move (for example an IAM permission its instance role lacks) is part of that
+    HA state.
   - With O(restore), brings the old active back (starts its instance, or makes it functional) and
     waits until it rejoins. Without preemption it rejoins as passive and the ENIs stay where they
     are; with preemption and the better priority it takes the active role back after the
@@ -34,6 +41,15 @@ options:
     description: Name of the pair (tag C(vmseries:pair)) whose instances and ENIs are looked up in EC2.
     type: str
     required: true
+  ha_method:
+    description:
+      - The AWS HA method the pair was deployed with (C(vmseries_ha_method)). C(interface_move) - the
+        dataplane ENIs move to the new active. C(secondary_ip) - each firewall keeps its own ENIs and
+        the floating secondary addresses, their Elastic IP and the VPC routes move.
+      - Checked against the pair's ENIs in EC2 before anything is done.
+    type: str
+    choices: [interface_move, secondary_ip]
+    default: interface_move
   method:
     description: How to fail the active firewall.
     type: str
@@ -64,8 +80,8 @@ notes:
   - Part of the C(vmseries.aws_ha.aws) action group for the AWS connection; the firewalls'
     connections are given per node.
   - The AWS identity running the module needs C(ec2:DescribeInstances),
-    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), and for O(method=stop_instance)
-    C(ec2:StopInstances) and C(ec2:StartInstances).
+    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), C(ec2:DescribeRouteTables), and for
+    O(method=stop_instance) C(ec2:StopInstances) and C(ec2:StartInstances).
 """
 
 EXAMPLES = r"""
@@ -78,6 +94,14 @@ EXAMPLES = r"""
     method: stop_instance
     timeout: 120
   register: failover
+
+- name: The same for a pair deployed with secondary-IP move
+  vmseries.aws_ha.failover_verify:
+    pair_name: prod-edge-b
+    ha_method: secondary_ip
+    region: eu-west-1
+    primary: {ip_address: 203.0.113.20, username: admin, api_key: "{{ vault_api_keys.primary }}"}
+    secondary: {ip_address: 203.0.113.21, username: admin, api_key: "{{ vault_api_keys.secondary }}"}
 
 - name: Show the timeline
   ansible.builtin.debug:
@@ -103,8 +127,13 @@ timeline:
   sample:
     - {step: trigger, seconds: 0.0, at: "2026-11-24T10:00:00.000Z", description: failover triggered}
     - {step: promoted, seconds: 2.51, at: "2026-11-24T10:00:02.510Z", description: secondary becomes active}
+ha_method:
+  description: The HA method of the pair, as given.
+  returned: always
+  type: str
+  sample: secondary_ip
 total_seconds:
-  description: From the trigger until the last step (all ENIs attached, EIPs confirmed).
+  description: From the trigger until the last step (the dataplane, its EIP and its routes on the new active).
   returned: when the failover completed
   type: float
   sample: 3.2
@@ -113,6 +142,12 @@ restore:
   returned: when O(restore=true) and the failover completed
   type: dict
   sample: {action: start_instance, seconds: 6.4, active: secondary, enis_moved_back: false}
+missing_steps:
+  description: When the failover did not complete, every step that was not seen (what did not move).
+  returned: when the failover did not complete
+  type: list
+  elements: str
+  sample: ["route:rtb-0a1b2c3d:0.0.0.0/0"]
 report:
   description: Everything above in one dict, as written to the JSON report by the failover role.
   returned: always
@@ -136,7 +171,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover import EniSight, FailoverTimeline, table
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover import (
+    AddressSight, DataplaneSight, EniSight, FailoverTimeline, table)
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_spec
 
 NODES = ("primary", "secondary")
@@ -174,43 +210,99 @@ class Pair:
                                       "vmseries:pair. Deploy the pair (site.yml) before verifying failover.")
         return found
 
-    def enis(self) -> Dict[str, EniSight]:
+    def dataplane(self, routes: Optional[List[tuple]] = None) -> DataplaneSight:
+        """The pair's dataplane ENIs (keyed like the pair_index filter), its EIPs by interface, and
+        the VPC routes through a dataplane ENI - or, given `routes`, those (table, destination)
+        pairs whatever they lead to now."""
         response = self.ec2.describe_network_interfaces(aws_retry=True, Filters=self._filters({"tag:vmseries:interface": list(DATAPLANE)}))
-        sights: Dict[str, EniSight] = {}
+        enis: Dict[str, EniSight] = {}
+        vpcs = set()
         for eni in response["NetworkInterfaces"]:
-            name = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}.get("vmseries:interface")
+            tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
+            key = f"{tags['vmseries:node']}-{tags['vmseries:interface']}" if tags.get("vmseries:node") else tags["vmseries:interface"]
             attachment = eni.get("Attachment") or {}
-            sights[name] = EniSight(
+            enis[key] = EniSight(
                 eni_id=eni["NetworkInterfaceId"],
                 instance_id=attachment.get("InstanceId"),
                 device_index=attachment.get("DeviceIndex"),
                 attachment_status=attachment.get("Status"),
-                public_ip=(eni.get("Association") or {}).get("PublicIp"),
+                secondary_ips=tuple(a["PrivateIpAddress"] for a in eni.get("PrivateIpAddresses", []) if not a.get("Primary")),
             )
-        missing = [n for n in DATAPLANE if n not in sights]
-        if missing:
-            self.module.fail_json(msg=f"Pair {self.name}: dataplane ENI(s) {', '.join(missing)} not found by the tags "
-                                      "vmseries:pair and vmseries:interface. Re-run the network stage.")
-        return sights
+            vpcs.add(eni["VpcId"])
+        self._check_layout(enis)
+        addresses = {}
+        found = self.ec2.describe_addresses(aws_retry=True, Filters=self._filters({"tag:vmseries:interface": list(DATAPLANE)}))
+        for address in found["Addresses"]:
+            name = {t["Key"]: t["Value"] for t in address.get("Tags", [])}.get("vmseries:interface")
+            addresses[name] = AddressSight(address["PublicIp"], address.get("NetworkInterfaceId"), address.get("PrivateIpAddress"))
+        eni_ids = {e.eni_id for e in enis.values()}
+        tables = self.ec2.describe_route_tables(aws_retry=True, Filters=[{"Name": "vpc-id", "Values": sorted(vpcs)}])["RouteTables"]
+        found_routes: Dict[tuple, Optional[str]] = {}
+        for route_table in tables:
+            for route in route_table.get("Routes", []):
+                key = (route_table["RouteTableId"], route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock"))
+                if (routes is None and route.get("NetworkInterfaceId") in eni_ids) or (routes is not None and key in routes):
+                    found_routes[key] = route.get("NetworkInterfaceId")
+        for key in routes or []:
+            found_routes.setdefault(key, None)  # a route that is gone leads nowhere
+        return DataplaneSight(enis=enis, addresses=addresses, routes=found_routes)
+
+    def _check_layout(self, enis: Dict[str, EniSight]) -> None:
+        method = self.module.params["ha_method"]
+        expected = list(DATAPLANE) if method == "interface_move" else [f"{n}-{i}" for n in NODES for i in DATAPLANE]
+        missing = [key for key in expected if key not in enis]
+        if not missing:
+            return
+        other = "secondary_ip" if method == "interface_move" else "interface_move"
+        layout = {"interface_move": "untrust and trust ENIs that belong to the pair (no vmseries:node tag)",
+                  "secondary_ip": "untrust and trust ENIs of each firewall (tagged vmseries:node)"}
+        self.module.fail_json(msg=(
+            f"Pair {self.name}: dataplane ENI(s) {', '.join(missing)} for ha_method={method} not found by the tags "
+            f"vmseries:pair and vmseries:interface (found: {', '.join(sorted(enis)) or 'none'}). {method} needs "
+            f"{layout[method]}; if the pair was deployed with {other}, set vmseries_ha_method={other}; otherwise "
+            "re-run the network stage."))
 
     def ha_states(self, booting: tuple = ()) -> Dict[str, Optional[Dict[str, Any]]]:
         """Both firewalls' HA states; the nodes in `booting` are restarting (see read_ha_state)."""
         return {node: fw.read_ha_state(booting=node in booting) for node, fw in self.firewalls.items()}
 
-    def holder(self, enis: Dict[str, EniSight]) -> Optional[str]:
-        """The node all dataplane ENIs are attached to, or None when they are split or loose."""
-        holders = {next((n for n, i in self.instances.items() if i == eni.instance_id), None) for eni in enis.values()}
-        return holders.pop() if len(holders) == 1 else None
+    def node_of(self, instance_id: Optional[str]) -> Optional[str]:
+        return next((n for n, i in self.instances.items() if i == instance_id), None)
+
+    def dataplane_problems(self, sight: DataplaneSight, active: str) -> List[str]:
+        """Where the dataplane does not lead to the active firewall."""
+        problems = []
+        if self.module.params["ha_method"] == "interface_move":
+            holders = {self.node_of(sight.enis[name].instance_id) for name in DATAPLANE}
+            holder = holders.pop() if len(holders) == 1 else None
+            if holder != active:
+                problems.append(f"the dataplane ENIs are attached to {holder or 'no single firewall'}, not to the active {active}")
+        else:
+            passive = next(n for n in NODES if n != active)
+            on_active = sight.floating(active)
+            for name in DATAPLANE:
+                if not on_active.get(name):
+                    where = " (it is on the passive's)" if sight.floating(passive).get(name) else ""
+                    problems.append(f"the active {active}'s {name} ENI has no floating secondary address{where}")
+        for name, address in sorted(sight.addresses.items()):
+            node = self.node_of(sight.instance_of(address.eni_id))
+            if node != active:
+                problems.append(f"Elastic IP {address.public_ip} of {name} is associated through {node or 'no firewall'}, not the active {active}")
+        for (table, destination), eni_id in sorted(sight.routes.items()):
+            node = self.node_of(sight.instance_of(eni_id))
+            if node != active:
+                problems.append(f"route {destination} of {table} leads to {node or 'no firewall'} ({eni_id}), not the active {active}")
+        return problems
 
 
 def health_problems(pair: Pair, booting: tuple = ()) -> tuple:
     states = pair.ha_states(booting)
     problems = ha_state.pair_problems(states)
-    enis = pair.enis()
+    sight = pair.dataplane()
     active = ha_state.active_node(states)
-    if not problems and pair.holder(enis) != active:
-        problems.append(f"the dataplane ENIs are attached to {pair.holder(enis) or 'no single firewall'}, not to the active {active}")
-    return problems, states, enis
+    if not problems:
+        problems += pair.dataplane_problems(sight, active)
+    return problems, states, sight
 
 
 def trigger(pair: Pair, method: str, node: str) -> str:
@@ -221,14 +313,15 @@ def trigger(pair: Pair, method: str, node: str) -> str:
     return f"suspended {node} (request high-availability state suspend)"
 
 
-def run_failover(module: AnsibleAWSModule, pair: Pair, old: str, enis: Dict[str, EniSight]) -> FailoverTimeline:
+def run_failover(module: AnsibleAWSModule, pair: Pair, old: str, before: DataplaneSight) -> FailoverTimeline:
     new = next(n for n in NODES if n != old)
-    timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], enis)
+    timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], before, method=module.params["ha_method"])
+    routes = list(before.routes)
     timeline.start()
     trigger(pair, module.params["method"], old)
     while True:
         states = pair.ha_states()
-        timeline.observe(states[new], states[old], pair.enis())
+        timeline.observe(states[new], states[old], pair.dataplane(routes))
         if timeline.complete() or timeline.elapsed() > module.params["timeout"]:
             return timeline
         time.sleep(module.params["poll_interval"])
@@ -246,9 +339,9 @@ def restore(module: AnsibleAWSModule, pair: Pair, old: str, new: str) -> Dict[st
         pair.firewalls[old].op(FUNCTIONAL)
         action = f"made {old} functional (request high-availability state functional)"
     deadline = started + module.params["restore_timeout"]
-    problems, states, enis = ["not checked yet"], {}, {}
+    problems, states = ["not checked yet"], {}
     while time.monotonic() < deadline:
-        problems, states, enis = health_problems(pair, booting=(old,))
+        problems, states, _ = health_problems(pair, booting=(old,))
         if not problems:
             break
         time.sleep(max(module.params["poll_interval"], 1.0))
@@ -266,6 +359,7 @@ def restore(module: AnsibleAWSModule, pair: Pair, old: str, new: str) -> Dict[st
 def main() -> None:
     argument_spec = {
         "pair_name": {"type": "str", "required": True},
+        "ha_method": {"type": "str", "default": "interface_move", "choices": ["interface_move", "secondary_ip"]},
         "primary": {"type": "dict", "required": True, "options": provider_spec()},
         "secondary": {"type": "dict", "required": True, "options": provider_spec()},
         "method": {"type": "str", "default": "stop_instance", "choices": ["stop_instance", "suspend"]},
@@ -278,11 +372,12 @@ def main() -> None:
     ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
     try:
         pair = Pair(module, ec2)
-        problems, states, enis = health_problems(pair)
+        problems, states, sight = health_problems(pair)
     except botocore.exceptions.ClientError as error:  # pylint: disable=used-before-assignment
         module.fail_json_aws(error, msg="Could not describe the pair in EC2")
     summary = [ha_state.describe(node, states[node]) for node in NODES]
-    report: Dict[str, Any] = {"pair": pair.name, "method": module.params["method"], "before": summary}
+    report: Dict[str, Any] = {"pair": pair.name, "ha_method": module.params["ha_method"], "method": module.params["method"],
+                              "before": summary}
     if problems:
         module.fail_json(
             msg=(f"Refusing to fail over pair {pair.name}: it is not healthy ({'; '.join(problems)}). Now: "
@@ -296,24 +391,26 @@ def main() -> None:
                          msg=f"Pair healthy, {old} active; check mode: no failover triggered.", **report)
 
     try:
-        timeline = run_failover(module, pair, old, enis)
+        timeline = run_failover(module, pair, old, sight)
     except botocore.exceptions.ClientError as error:
         module.fail_json_aws(error, msg=f"Could not trigger the failover of {old}")
     events = timeline.events()
     lines = table(events)
     report.update(timeline=events)
     if not timeline.complete():
-        stuck = timeline.stuck_step()
+        stuck, missing = timeline.stuck_step(), timeline.missing()
         last = timeline.last_seen
         move = (last.get("new_ha") or {}).get("dataplane_move") or {}
-        reported = f" {new} reports the ENI move {move.get('status')}: {move.get('error')}." if move.get("error") else (
-            f" {new}'s system log says why the ENI move failed (often a missing IAM permission of its instance role).")
+        reported = f" {new} reports the dataplane move {move.get('status')}: {move.get('error')}." if move.get("error") else (
+            f" {new}'s system log says why the dataplane move failed (often a missing IAM permission of its instance role).")
         module.fail_json(
-            msg=(f"Failover of pair {pair.name} did not complete within {module.params['timeout']} s: stuck at "
-                 f"'{stuck.description}' ({stuck.key}).{reported} Last seen: {ha_state.describe(new, last.get('new_ha'))}; "
-                 f"ENIs {last.get('enis')}."),
+            msg=(f"Failover of pair {pair.name} ({module.params['ha_method']}) did not complete within "
+                 f"{module.params['timeout']} s: stuck at '{stuck.description}' ({stuck.key}); did not happen: "
+                 f"{'; '.join(step.description for step in missing)}.{reported} Last seen: "
+                 f"{ha_state.describe(new, last.get('new_ha'))}; ENIs {last.get('enis')}; EIPs {last.get('addresses')}; "
+                 f"routes {last.get('routes')}."),
             changed=True, report=report, report_lines=lines, timeline=events, last_seen=last, stuck_step=stuck.key,
-            old_active=old, new_active=new)
+            missing_steps=[step.key for step in missing], old_active=old, new_active=new)
     report.update(total_seconds=timeline.total())
     if module.params["restore"]:
         report["restore"] = restore(module, pair, old, new)

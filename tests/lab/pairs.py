@@ -80,9 +80,11 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "inte
         eni = ec2.create_network_interface(SubnetId=subnets[subnet], TagSpecifications=[{
             "ResourceType": "network-interface", "Tags": tags}])["NetworkInterface"]
         enis[role], ips[role] = eni["NetworkInterfaceId"], eni["PrivateIpAddress"]
-    allocation = ec2.allocate_address(Domain="vpc")
+    allocation = ec2.allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": [
+        {"Key": "vmseries:pair", "Value": name}, {"Key": "vmseries:interface", "Value": "untrust"}]}])
     ips["untrust-public"] = allocation["PublicIp"]
-    route_table = ""
+    # The protected subnets' default route, through the active's trust side.
+    route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     if method == "secondary_ip":
         for interface in ("untrust", "trust"):
             assigned = ec2.assign_private_ip_addresses(NetworkInterfaceId=enis[f"primary-{interface}"],
@@ -91,13 +93,13 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "inte
         # The Elastic IP sits on the floating address and moves with it.
         ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["primary-untrust"],
                               PrivateIpAddress=ips["untrust-floating"])
-        route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         ec2.create_route(RouteTableId=route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=enis["primary-trust"])
         attached = {"primary": [f"primary-{i}" for i in ("mgmt", "ha2", "untrust", "trust")],
                     "secondary": [f"secondary-{i}" for i in ("mgmt", "ha2", "untrust", "trust")]}
     else:
         # The untrust ENI's Elastic IP travels with the ENI on failover.
         ec2.associate_address(AllocationId=allocation["AllocationId"], NetworkInterfaceId=enis["untrust"])
+        ec2.create_route(RouteTableId=route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=enis["trust"])
         attached = {"primary": ["primary-mgmt", "primary-ha2", "untrust", "trust"],
                     "secondary": ["secondary-mgmt", "secondary-ha2"]}
     ami = _vmseries_ami(ec2)

@@ -87,7 +87,9 @@ def test_failover_by_stopping_the_active_and_restore(pair, running_lab, tmp_path
     proc, result = run(running_lab, tmp_path, p, [verify_task(method="stop_instance", timeout=30, restore_timeout=60)])
     assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
     steps = [row["step"] for row in result["timeline"]]
-    assert steps[0] == "trigger" and {"promoted", "attached:untrust", "attached:trust", "eip:untrust"} <= set(steps)
+    assert steps[0] == "trigger" and {"promoted", "attached:untrust", "attached:trust", "eip:untrust",
+                                      f"route:{p.route_table}:0.0.0.0/0"} <= set(steps)
+    assert result["ha_method"] == "interface_move"
     assert result["total_seconds"] <= failover_bound(timings(running_lab))
     # The attachment states EC2 went through, as the module saw them.
     assert {"detaching:untrust", "attaching:untrust"} & set(steps), steps
@@ -111,3 +113,33 @@ def test_missing_detach_permission_is_named(running_lab, tmp_path):
     proc, result = run(running_lab, tmp_path, p, [verify_task(timeout=5, restore=False)])
     assert result["failed"], proc.stdout[-3000:]
     assert "ec2:DetachNetworkInterface" in result["msg"] and result["stuck_step"] == "detached:untrust"
+
+
+def test_secondary_ip_failover_and_restore(running_lab, tmp_path):
+    from .pairs import SECONDARY_IP_ACTIONS
+
+    p, _ = build_pair(running_lab, SECONDARY_IP_ACTIONS, method="secondary_ip")
+    proc, result = run(running_lab, tmp_path, p, [verify_task(ha_method="secondary_ip", timeout=30, restore_timeout=60)])
+    assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
+    steps = [row["step"] for row in result["timeline"]]
+    assert {"promoted", "ip:untrust", "ip:trust", "eip:untrust", f"route:{p.route_table}:0.0.0.0/0"} <= set(steps)
+    # Nothing was hot-plugged.
+    assert not [s for s in steps if s.startswith(("detach", "attach"))]
+    assert result["ha_method"] == "secondary_ip" and result["restore"]["active"] == "secondary"
+
+
+def test_the_wrong_method_is_refused_with_the_layout_found(pair, running_lab, tmp_path):
+    p, _ = pair
+    proc, result = run(running_lab, tmp_path, p, [verify_task(ha_method="secondary_ip", timeout=5, restore=False)])
+    assert result["failed"] and "set vmseries_ha_method=interface_move" in result["msg"], proc.stdout[-3000:]
+
+
+def test_missing_replace_route_permission_is_named(running_lab, tmp_path):
+    from .pairs import SECONDARY_IP_ACTIONS
+
+    p, _ = build_pair(running_lab, [a for a in SECONDARY_IP_ACTIONS if a != "ec2:ReplaceRoute"], method="secondary_ip")
+    proc, result = run(running_lab, tmp_path, p, [verify_task(ha_method="secondary_ip", timeout=5, restore=False)])
+    assert result["failed"], proc.stdout[-3000:]
+    # The addresses and their EIP moved; the route did not, and the firewall says why.
+    assert result["missing_steps"] == [f"route:{p.route_table}:0.0.0.0/0"]
+    assert "not authorized to perform: ec2:ReplaceRoute" in result["msg"]
