@@ -261,6 +261,8 @@ def validate_static(params: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str
     errors += validate_operator_cidrs(params.get("operator_cidrs"), bool(params.get("allow_mgmt_from_anywhere")))
     errors += validate_ha(params.get("ha_group_id"), params.get("ha_priorities"))
     errors += validate_choices(params.get("ami_license"), params.get("ha2_transport"))
+    errors += validate_ha_method(params.get("ha_method", "interface_move"), params.get("dataplane_addressing", "static"),
+                                 params.get("protected_route_tables"), params.get("vpc_id"))
     return {"vpc_cidr": vpc_net}, errors
 
 
@@ -273,7 +275,77 @@ def validate_availability_zone(zone: Any, region: str, zones: Sequence[str]) -> 
     return []
 
 
-def validate_instance_type(instance_type: str, max_enis: Optional[int]) -> List[str]:
+HA_METHODS = ("interface_move", "secondary_ip")
+ROUTE_TABLE_ID = re.compile(r"^rtb-[0-9a-f]{8,17}$")
+
+
+def validate_ha_method(method: Any, addressing: Any, route_tables: Any, vpc_id: Optional[str]) -> List[str]:
+    """What secondary-IP move needs, and the protected route tables' form, before AWS is asked."""
+    errors: List[str] = []
+    if method not in HA_METHODS:
+        return [f"vmseries_ha_method {method!r} is invalid: use interface_move or secondary_ip."]
+    if method == "secondary_ip" and addressing != "dhcp":
+        errors.append(
+            f"vmseries_ha_method secondary_ip needs vmseries_dataplane_addressing dhcp (it is {addressing!r}): each "
+            "firewall's dataplane interfaces are DHCP clients of their own ENIs (Palo Alto, \"Configure Active/Passive "
+            "HA on AWS Using a Secondary IP\"), and a static address would be the primary's on both firewalls after config sync."
+        )
+    if route_tables is not None:
+        bad = [t for t in route_tables if not isinstance(t, str) or not ROUTE_TABLE_ID.match(t)]
+        if bad:
+            errors.append(f"vmseries_protected_route_tables has {', '.join(map(repr, bad))}, which is not a route "
+                          "table id (rtb-0123456789abcdef0).")
+        if route_tables and not vpc_id:
+            errors.append(
+                "vmseries_protected_route_tables names route tables, but a route table belongs to one VPC and the pair's "
+                "VPC does not exist yet: set vmseries_vpc_id to the VPC of those tables, or leave "
+                "vmseries_protected_route_tables unset to have the pair's own table (<pair>-protected) created."
+            )
+    return errors
+
+
+def validate_route_tables(route_tables: Sequence[str], found: Mapping[str, Mapping[str, Any]], vpc_id: str,
+                          pair_enis: Sequence[str]) -> List[str]:
+    """Each protected route table exists in the pair's VPC, and its default route, if it has one,
+    leads to this pair already (it is never taken from someone else). ``found`` maps id to
+    ``{"vpc_id", "default_route_target"}``."""
+    errors: List[str] = []
+    for table in route_tables:
+        info = found.get(table)
+        if info is None:
+            errors.append(f"vmseries_protected_route_tables: route table {table} does not exist in this region.")
+        elif info["vpc_id"] != vpc_id:
+            errors.append(f"vmseries_protected_route_tables: route table {table} belongs to {info['vpc_id']}, "
+                          f"not to vmseries_vpc_id {vpc_id}.")
+        elif info.get("default_route_target") and info["default_route_target"] not in pair_enis:
+            errors.append(
+                f"vmseries_protected_route_tables: route table {table} already routes 0.0.0.0/0 to "
+                f"{info['default_route_target']}, which is not this pair's: remove that route yourself if the pair "
+                "should take it over, or leave the table out."
+            )
+    return errors
+
+
+def validate_method_switch(method: str, dataplane_enis: Sequence[str], pair_name: str) -> List[str]:
+    """A deployed pair keeps its method. ``dataplane_enis`` are the pair_index keys of the pair's
+    existing untrust/trust ENIs (`untrust` for interface move, `primary-untrust` for secondary-IP)."""
+    deployed = None
+    if any("-" in key for key in dataplane_enis):
+        deployed = "secondary_ip"
+    elif dataplane_enis:
+        deployed = "interface_move"
+    if deployed is None or deployed == method:
+        return []
+    return [
+        f"vmseries_ha_method is {method} but pair {pair_name} is deployed with {deployed} (its dataplane ENIs are "
+        f"{', '.join(sorted(dataplane_enis))}). A pair cannot switch in place: the two methods need different ENIs, "
+        "addresses and IAM permissions, and moving them under a running pair would cut its traffic. To switch: "
+        f"run playbooks/teardown.yml -e vmseries_teardown_confirm={pair_name}, then site.yml with the new method "
+        f"(or keep vmseries_ha_method={deployed})."
+    ]
+
+
+def validate_instance_type(instance_type: str, max_enis: Optional[int], method: str = "interface_move") -> List[str]:
     """``max_enis`` is None when the region does not offer the type."""
     if max_enis is None:
         return [
@@ -281,10 +353,11 @@ def validate_instance_type(instance_type: str, max_enis: Optional[int]) -> List[
             f"supported type with {REQUIRED_ENIS} or more network interfaces, e.g. {SUGGESTED_INSTANCE_TYPE}."
         ]
     if max_enis < REQUIRED_ENIS:
+        why = ("each firewall has its own four with vmseries_ha_method secondary_ip" if method == "secondary_ip" else
+               "both firewalls share the type because the passive one receives the dataplane ENIs on failover")
         return [
             f"vmseries_instance_type {instance_type!r} allows only {max_enis} network interfaces, but the active "
-            f"firewall needs {REQUIRED_ENIS} (mgmt, HA2, untrust, trust) and both firewalls share the type because "
-            f"the passive one receives the dataplane ENIs on failover: use e.g. {SUGGESTED_INSTANCE_TYPE}."
+            f"firewall needs {REQUIRED_ENIS} (mgmt, HA2, untrust, trust) and {why}: use e.g. {SUGGESTED_INSTANCE_TYPE}."
         ]
     return []
 

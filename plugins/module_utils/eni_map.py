@@ -29,6 +29,8 @@ def row(eni: Mapping[str, Any], subnet_cidr: str, mgmt_interface_swap: bool = Fa
         "eni_id": eni["NetworkInterfaceId"],
         "subnet_id": eni["SubnetId"],
         "private_ip": eni["PrivateIpAddress"],
+        # Floating addresses of secondary-IP HA sit on the active firewall's dataplane ENIs.
+        "secondary_ips": [a["PrivateIpAddress"] for a in eni.get("PrivateIpAddresses", []) if not a.get("Primary")],
         "prefix_length": network.prefixlen,
         "netmask": str(network.netmask),
         # AWS's VPC router is the subnet's first address.

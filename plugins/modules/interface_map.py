@@ -94,12 +94,14 @@ interfaces:
       that interface (CIDR, configured statically or learned by DHCP), null when it has none (and for
       the management interface, which C(show interface all) does not list); it should be the ENI's
       private IP once the interface stage has run.
+    - C(secondary_ips) lists the ENI's secondary private addresses (the floating addresses of
+      secondary-IP HA sit on the active firewall's untrust and trust ENIs).
   returned: always
   type: list
   elements: dict
   sample:
     - {device_index: 2, panos_name: ethernet1/2, eni_id: eni-0a1b, subnet_id: subnet-1, private_ip: 10.100.2.10,
-       prefix_length: 24, netmask: 255.255.255.0, gateway: 10.100.2.1, mac: "0e:12:34:56:78:9a",
+       secondary_ips: [], prefix_length: 24, netmask: 255.255.255.0, gateway: 10.100.2.1, mac: "0e:12:34:56:78:9a",
        public_ip: 198.51.100.7, source_dest_check: false, description: "", tags: {}, firewall_ip: 10.100.2.10/24}
 by_name:
   description: The same rows keyed by PAN-OS interface name.

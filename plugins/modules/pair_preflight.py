@@ -16,7 +16,8 @@ description:
     device priorities 0-255 with the primary's lower, license and HA2 transport.
   - AWS checks are the availability zone exists in the region, the instance type allows at least
     four network interfaces (read from C(DescribeInstanceTypes), so new instance families need no
-    update of this module), and with O(vpc_id) the existing VPC, its CIDR blocks and its subnets.
+    update of this module), with O(vpc_id) the existing VPC, its CIDR blocks and its subnets, the
+    protected route tables, and that a pair already deployed keeps its HA method (its ENIs differ).
   - With O(other_pairs), the mistakes between the pairs of one inventory (two pairs with one name, subnets of two pairs overlapping
     in one existing VPC), which AWS cannot show before either pair exists.
   - It changes nothing, so it runs the same in check mode.
@@ -75,6 +76,24 @@ options:
     description: C(ip) or C(udp) (C(vmseries_ha2_transport)).
     type: str
     required: true
+  ha_method:
+    description:
+      - C(interface_move) or C(secondary_ip) (C(vmseries_ha_method)). C(secondary_ip) needs
+        O(dataplane_addressing=dhcp). A pair whose ENIs exist already keeps the method they were
+        made for.
+    type: str
+    default: interface_move
+  dataplane_addressing:
+    description: C(static) or C(dhcp) (C(vmseries_dataplane_addressing)).
+    type: str
+    default: static
+  protected_route_tables:
+    description:
+      - Route table ids (C(vmseries_protected_route_tables)); null for the pair's own table. Named
+        tables need O(vpc_id), must be in that VPC, and must not route C(0.0.0.0/0) anywhere but
+        to this pair.
+    type: list
+    elements: str
   other_pairs:
     description:
       - The other pairs of the run, each with C(host) (inventory host), C(pair_name), C(vpc_id)
@@ -95,8 +114,9 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 notes:
-  - Needs C(ec2:DescribeAvailabilityZones), C(ec2:DescribeInstanceTypes) and, with O(vpc_id),
-    C(ec2:DescribeVpcs) and C(ec2:DescribeSubnets).
+  - Needs C(ec2:DescribeAvailabilityZones), C(ec2:DescribeInstanceTypes),
+    C(ec2:DescribeNetworkInterfaces) and, with O(vpc_id), C(ec2:DescribeVpcs), C(ec2:DescribeSubnets)
+    and C(ec2:DescribeRouteTables).
 """
 
 EXAMPLES = r"""
@@ -187,6 +207,32 @@ def existing_subnets(client, vpc_id: str) -> List[Dict[str, Any]]:
     return result
 
 
+def pair_enis(client, pair_name: str) -> Dict[str, str]:
+    """The pair's existing ENIs, pair_index key (`primary-mgmt`, `untrust`, ...) to ENI id."""
+    found: Dict[str, str] = {}
+    pages = client.get_paginator("describe_network_interfaces").paginate(
+        Filters=[{"Name": "tag:vmseries:pair", "Values": [pair_name]}])
+    for page in pages:
+        for eni in page["NetworkInterfaces"]:
+            tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
+            key = "-".join(v for v in (tags.get("vmseries:node"), tags.get("vmseries:interface")) if v)
+            found[key] = eni["NetworkInterfaceId"]
+    return found
+
+
+def route_tables(client, ids: List[str]) -> Dict[str, Dict[str, Any]]:
+    """id -> {vpc_id, default_route_target} of the route tables that exist among `ids`."""
+    found = {}
+    for table in client.describe_route_tables(Filters=[{"Name": "route-table-id", "Values": ids}], aws_retry=True)["RouteTables"]:
+        default = next((r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+        target = None
+        if default is not None:
+            target = next((default[k] for k in ("NetworkInterfaceId", "GatewayId", "NatGatewayId", "TransitGatewayId",
+                                                "VpcPeeringConnectionId", "InstanceId") if default.get(k)), "another target")
+        found[table["RouteTableId"]] = {"vpc_id": table["VpcId"], "default_route_target": target}
+    return found
+
+
 def run_checks(module: AnsibleAWSModule, client) -> Dict[str, Any]:
     params = module.params
     parsed, errors = checks.validate_static(params)
@@ -195,7 +241,11 @@ def run_checks(module: AnsibleAWSModule, client) -> Dict[str, Any]:
     errors += checks.validate_availability_zone(params["availability_zone"], module.region, zones)
 
     max_enis = max_network_interfaces(client, params["instance_type"])
-    errors += checks.validate_instance_type(params["instance_type"], max_enis)
+    errors += checks.validate_instance_type(params["instance_type"], max_enis, params["ha_method"])
+
+    existing_enis = pair_enis(client, params["pair_name"])
+    errors += checks.validate_method_switch(
+        params["ha_method"], [k for k in existing_enis if k.endswith(("untrust", "trust"))], params["pair_name"])
 
     vpc_cidrs = [parsed["vpc_cidr"]] if parsed["vpc_cidr"] else []
     vpc_label = "vmseries_vpc_cidr"
@@ -218,6 +268,9 @@ def run_checks(module: AnsibleAWSModule, client) -> Dict[str, Any]:
     if vpc_id and vpc_cidrs:
         errors += checks.validate_existing_subnets(subnets, existing_subnets(client, vpc_id), params["pair_name"])
     errors += checks.validate_other_pairs(params["pair_name"], vpc_id, subnets, params["other_pairs"])
+    tables = [t for t in params["protected_route_tables"] or [] if checks.ROUTE_TABLE_ID.match(t)]
+    if vpc_id and tables:
+        errors += checks.validate_route_tables(tables, route_tables(client, tables), vpc_id, list(existing_enis.values()))
 
     if errors:
         module.fail_json(
@@ -248,6 +301,9 @@ def main() -> None:
         # No `choices` here: the checks report these with the inventory variable's name.
         ami_license=dict(type="str", required=True),
         ha2_transport=dict(type="str", required=True),
+        ha_method=dict(type="str", default="interface_move"),
+        dataplane_addressing=dict(type="str", default="static"),
+        protected_route_tables=dict(type="list", elements="str"),
         other_pairs=dict(type="list", elements="dict", default=[]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

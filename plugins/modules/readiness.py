@@ -82,6 +82,16 @@ api_wait:
   returned: always
   type: dict
   sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
+sw_version:
+  description: The PAN-OS version (C(show system info) C(sw-version)), read once the firewall is ready.
+  returned: always
+  type: str
+  sample: 11.1.2
+plugin_versions:
+  description: The installed plugins and their versions (C(show system info) C(plugin_versions)).
+  returned: always
+  type: dict
+  sample: {vm_series: 5.0.1, dlp: 5.0.1}
 """
 
 import xml.etree.ElementTree as ET
@@ -92,6 +102,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_spec
 
 CHASSIS_READY = "<show><chassis-ready></chassis-ready></show>"
+SYSTEM_INFO = "<show><system><info></info></system></show>"
 SHOW_JOBS = "<show><jobs><all></all></jobs></show>"
 
 
@@ -113,6 +124,15 @@ def autocommit_result(response: ET.Element) -> Optional[str]:
         if (job.findtext("type") or "").strip() == "AutoCom":
             return (job.findtext("result") or "").strip() or None
     return None
+
+
+def software_versions(system: Optional[ET.Element]) -> Dict[str, Any]:
+    """PAN-OS and plugin versions from `show system info` (`sw-version`,
+    `plugin_versions/entry[@name, @version]`)."""
+    if system is None:
+        return {"sw_version": None, "plugin_versions": {}}
+    plugins = {entry.get("name"): entry.get("version") for entry in system.findall("plugin_versions/entry") if entry.get("name")}
+    return {"sw_version": (system.findtext("sw-version") or "").strip() or None, "plugin_versions": plugins}
 
 
 def main() -> None:
@@ -149,12 +169,14 @@ def main() -> None:
                      "configuration; raise timeout if it is still booting, or look at 'show jobs all' on it."),
                 waited=waited, jobs_waited_for=list(seen.values()), api_wait=connection.api_wait)
         connection.pause(params["poll_interval"])
+    system = connection.op(SYSTEM_INFO).find("result/system")
+    software = software_versions(system)
     autocommit = autocommit_result(jobs_response)
     if autocommit == "FAIL":
         module.warn(f"The boot-time commit (AutoCom) of {connection.address} failed; the next commit commits the whole "
                     "configuration. 'show jobs all' on the firewall says why it failed.")
     module.exit_json(changed=False, waited=waited, chassis_ready_wait=chassis_ready_wait or 0.0,
-                     jobs_waited_for=list(seen.values()), autocommit=autocommit, api_wait=connection.api_wait)
+                     jobs_waited_for=list(seen.values()), autocommit=autocommit, api_wait=connection.api_wait, **software)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,14 @@ def answers(fake_xapi, chassis, jobs):
 
     fake_xapi.op_handlers["show chassis-ready"] = chassis_ready
     fake_xapi.op_handlers["show jobs all"] = show_jobs
+    fake_xapi.op_handlers["show system info"] = lambda _cmd: ET.fromstring(SYSTEM_INFO)
+
+
+# The shape of show-system-info__pan-os-upgrade-assurance__1 (../shared/panos-samples), trimmed.
+SYSTEM_INFO = """<response status="success"><result><system><hostname>PA-VM</hostname><sw-version>11.0.3</sw-version>
+<plugin_versions><entry name="vm_series" version="3.0.2"><pkginfo>vm_series-3.0.2</pkginfo></entry>
+<entry name="dlp" version="3.0.1"><pkginfo>dlp-3.0.1-c9</pkginfo></entry></plugin_versions>
+<platform-family>vm</platform-family></system></result></response>"""
 
 
 def test_a_ready_firewall_is_ready_at_once(fake_xapi, run_module, provider):
@@ -40,7 +48,9 @@ def test_a_ready_firewall_is_ready_at_once(fake_xapi, run_module, provider):
     result = run_module(readiness, {"provider": provider, "poll_interval": 0})
     assert result["changed"] is False and result["jobs_waited_for"] == [] and result["autocommit"] == "OK"
     assert [c[1] for c in fake_xapi.calls] == ["<show><chassis-ready></chassis-ready></show>",
-                                                "<show><jobs><all></all></jobs></show>"]
+                                                "<show><jobs><all></all></jobs></show>",
+                                                "<show><system><info></info></system></show>"]
+    assert result["sw_version"] == "11.0.3" and result["plugin_versions"] == {"vm_series": "3.0.2", "dlp": "3.0.1"}
 
 
 def test_waits_for_chassis_ready_and_for_the_autocommit(fake_xapi, run_module, provider):
