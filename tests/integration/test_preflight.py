@@ -154,23 +154,44 @@ def test_all_problems_reported_at_once(lab: Lab, run_playbook):
     assert "vmseries_ha_timers must be one of" in flat and "vmseries_admin_password has 5 characters" in flat
 
 
-def test_subnets_checked_against_an_existing_vpc(lab: Lab, run_playbook):
+def test_subnets_and_route_tables_checked_against_an_existing_vpc(lab: Lab, run_playbook):
     ec2 = lab.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    other_vpc = ec2.create_vpc(CidrBlock="10.51.0.0/16")["Vpc"]["VpcId"]
     foreign = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    taken = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=taken, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    elsewhere = ec2.create_route_table(VpcId=other_vpc)["RouteTable"]["RouteTableId"]
+    free = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     try:
         run = run_playbook("playbooks/preflight.yml", {
             "vmseries_vpc_id": vpc,
             "vmseries_subnet_cidrs": {"mgmt": "10.50.0.0/24", "ha2": "10.50.1.0/24", "untrust": "10.50.2.0/24", "trust": "10.100.3.0/24"},
+            "vmseries_protected_route_tables": [taken, elsewhere, free, "rtb-0123456789abcdef0"],
         })
         flat = " ".join(run.output.split())
         assert run.rc != 0
+        assert "has 5 problem(s); nothing was created" in flat
         assert f"vmseries_subnet_cidrs.trust 10.100.3.0/24 is outside the CIDR of vmseries_vpc_id {vpc}" in flat
         assert f"vmseries_subnet_cidrs.mgmt 10.50.0.0/24 overlaps subnet {foreign}" in flat
+        # A default route of someone else is never taken over; a table of another VPC cannot serve.
+        assert f"route table {taken} already routes 0.0.0.0/0 to {igw}, which is not this pair's" in flat
+        assert f"route table {elsewhere} belongs to {other_vpc}, not to vmseries_vpc_id {vpc}" in flat
+        assert "route table rtb-0123456789abcdef0 does not exist in this region" in flat
+        assert free not in flat
         assert tagged(lab, PAIR) == {}
+        assert next(r for r in ec2.describe_route_tables(RouteTableIds=[taken])["RouteTables"][0]["Routes"]
+                    if r["DestinationCidrBlock"] == "0.0.0.0/0")["GatewayId"] == igw
     finally:
+        for table in (taken, elsewhere, free):
+            ec2.delete_route_table(RouteTableId=table)
+        ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.delete_internet_gateway(InternetGatewayId=igw)
         ec2.delete_subnet(SubnetId=foreign)
         ec2.delete_vpc(VpcId=vpc)
+        ec2.delete_vpc(VpcId=other_vpc)
 
 
 def test_anywhere_accepted_with_explicit_opt_in(lab: Lab, run_playbook):

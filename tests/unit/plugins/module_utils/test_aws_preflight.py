@@ -222,3 +222,32 @@ def test_overlapping_subnets_refused_only_in_a_shared_vpc():
     # Each pair in a VPC of its own (or a new VPC each): the same blocks are fine.
     assert checks.validate_other_pairs("prod-edge", "vpc-2", WANTED, [other]) == []
     assert checks.validate_other_pairs("prod-edge", None, WANTED, [{**other, "vpc_id": ""}]) == []
+
+
+def test_secondary_ip_needs_dhcp_and_route_tables_need_a_vpc():
+    assert checks.validate_ha_method("interface_move", "static", None, None) == []
+    assert checks.validate_ha_method("secondary_ip", "dhcp", None, None) == []
+    [error] = checks.validate_ha_method("secondary_ip", "static", None, None)
+    assert "needs vmseries_dataplane_addressing dhcp" in error
+    errors = checks.validate_ha_method("interface_move", "static", ["rtb-0123456789abcdef0", "rtb-x"], None)
+    assert "'rtb-x', which is not a route table id" in errors[0] and "set vmseries_vpc_id" in errors[1]
+    assert checks.validate_ha_method("interface_move", "static", [], None) == []
+
+
+def test_route_tables_of_the_vpc_and_free_or_already_the_pairs():
+    found = {"rtb-1": {"vpc_id": "vpc-a", "default_route_target": None},
+             "rtb-2": {"vpc_id": "vpc-a", "default_route_target": "eni-pair"},
+             "rtb-3": {"vpc_id": "vpc-a", "default_route_target": "nat-1"},
+             "rtb-4": {"vpc_id": "vpc-b", "default_route_target": None}}
+    errors = checks.validate_route_tables(["rtb-1", "rtb-2", "rtb-3", "rtb-4", "rtb-5"], found, "vpc-a", ["eni-pair"])
+    assert len(errors) == 3
+    assert "rtb-3 already routes 0.0.0.0/0 to nat-1" in errors[0]
+    assert "rtb-4 belongs to vpc-b" in errors[1] and "rtb-5 does not exist" in errors[2]
+
+
+def test_a_deployed_pair_keeps_its_method():
+    assert checks.validate_method_switch("secondary_ip", [], "p") == []
+    assert checks.validate_method_switch("interface_move", ["untrust", "trust"], "p") == []
+    assert checks.validate_method_switch("secondary_ip", ["primary-untrust", "secondary-trust"], "p") == []
+    [error] = checks.validate_method_switch("secondary_ip", ["untrust", "trust"], "p")
+    assert "deployed with interface_move" in error and "vmseries_teardown_confirm=p" in error
