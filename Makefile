@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: deploy test venv lab-up lab-down ee-context ee clean
+.PHONY: deploy test venv lab-up lab-down bench-failover ee-context ee clean
 
 deploy: $(STAMP)
 	scripts/deploy-lab
@@ -23,6 +23,11 @@ lab-up: $(STAMP)
 
 lab-down: $(STAMP)
 	$(VENV)/bin/vmseries-lab down
+
+# Both AWS HA methods deployed and failed over in one lab on the realistic profile, their timelines
+# side by side (about 10 minutes; a lab of its own, stopped afterwards).
+bench-failover: $(STAMP)
+	$(VENV)/bin/python scripts/bench_failover.py --markdown
 
 # The execution environment for AWX (execution-environment.yml): the build context alone, or the
 # image (needs podman or docker).

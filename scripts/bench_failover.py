@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""`make bench-failover`: Palo Alto's two AWS HA methods side by side, in one lab run.
+
+Starts a lab of its own (realistic profile unless told otherwise), deploys two pairs with one
+site.yml run - `bench-interface` with interface move, `bench-secondary` with secondary-IP move -
+then fails each over with playbooks/verify_failover.yml, one after the other so that neither
+failover shares the machine with the other, and prints both timelines side by side with the
+profile's timings that produced them (every one a documented assumption or a cited figure, see
+lab/README.md). The figures are the lab's answer under those assumptions, not a measurement of AWS.
+
+    scripts/bench_failover.py [--profile realistic|fast] [--time-scale X] [--keep-lab] [--markdown]
+    scripts/bench_failover.py --render DIR [--markdown]   # the table again from a run's directory
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PAIRS = {"bench-interface": "interface_move", "bench-secondary": "secondary_ip"}
+# What each method's timeline calls "the dataplane is on the new active".
+MILESTONES = [
+    ("peer loss detected", ["peer_loss_detected"]),
+    ("promoted to active", ["promoted"]),
+    ("untrust moved (ENI attached / address moved)", ["attached:untrust", "ip:untrust"]),
+    ("trust moved (ENI attached / address moved)", ["attached:trust", "ip:trust"]),
+    ("untrust Elastic IP through the new active", ["eip:untrust"]),
+    ("protected route through the new active", ["route:"]),
+]
+TIMINGS = [("ha_timer_scale", "PAN-OS's recommended HA timers (peer lost after 3 heartbeats of 2 s, promotion hold 2 s)"),
+           ("ec2_call", "each EC2 call of the firewall"), ("eni_detach", "ENI in detaching"),
+           ("eni_attach", "ENI in attaching"), ("ip_remap", "secondary IP remap")]
+
+
+def inventory(state_dir: Path, path: Path) -> None:
+    hosts = {}
+    for number, (name, method) in enumerate(PAIRS.items()):
+        hosts[name] = {
+            "vmseries_pair_name": name, "vmseries_ha_method": method,
+            "vmseries_availability_zone": "{{ vmseries_region }}a", "vmseries_operator_cidrs": ["127.0.0.1/32"],
+            "vmseries_ssh_private_key_file": "{{ vmseries_lab_state_dir }}/keys/{{ vmseries_pair_name }}-key.pem",
+            # Secondary-IP move: DHCP on both peers, as Palo Alto configures it; the same for the other
+            # pair so that the two differ in the method only.
+            "vmseries_dataplane_addressing": "dhcp",
+            "vmseries_vpc_cidr": f"10.{110 + number}.0.0/16",
+            "vmseries_subnet_cidrs": {role: f"10.{110 + number}.{i}.0/24" for i, role in enumerate(("mgmt", "ha2", "untrust", "trust"))},
+        }
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "hosts.yml").write_text(json.dumps({"vmseries_ha_pairs": {"hosts": hosts}}, indent=1))
+    group_vars = path / "group_vars"
+    if not group_vars.exists():
+        group_vars.symlink_to(REPO / "inventories" / "lab" / "group_vars")
+
+
+def run(argv: List[str], env: Dict[str, str], log: Path) -> None:
+    print(f"$ {' '.join(argv)}  (log: {log})", flush=True)
+    with log.open("w") as out:
+        proc = subprocess.run(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        sys.stdout.write(log.read_text()[-6000:])
+        raise SystemExit(f"{argv[0]} failed (exit {proc.returncode}); the whole log is {log}")
+
+
+def seconds(value: Any, scale: float) -> str:
+    """AWS seconds under the profile's assumptions, the lab's own in parentheses."""
+    return "-" if value is None else f"{value / scale:.0f} ({value:.1f})"
+
+
+def first_seen(timeline: List[Dict[str, Any]], prefixes: List[str]) -> Any:
+    times = [row["seconds"] for row in timeline if any(row["step"].startswith(p) for p in prefixes)]
+    return max(times) if times else None
+
+
+def table(reports: Dict[str, Dict[str, Any]], profile: Dict[str, Any], markdown: bool) -> str:
+    scale = profile["time_scale"]
+    rows = [["seconds after the active's instance was stopped: AWS (lab)", *(PAIRS[name] for name in reports)]]
+    for label, prefixes in MILESTONES:
+        rows.append([label, *(seconds(first_seen(r["timeline"], prefixes), scale) for r in reports.values())])
+    rows.append(["failover complete (total)", *(seconds(r["total_seconds"], scale) for r in reports.values())])
+    effective = profile["effective"]
+    real = [["lab profile", f"{profile['name']}, time scale {scale}: the lab plays every duration x {scale}"]]
+    real += [[name, f"{profile['values'][name]} s: {what} (lab: {effective[name]} s)" if name != "ha_timer_scale" else
+              f"x {profile['values'][name]}: {what}"] for name, what in TIMINGS]
+    if markdown:
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+        lines += ["", "| timing | value |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in real]
+        return "\n".join(lines)
+    width = max(len(row[0]) for row in rows + real)
+    lines = [f"{row[0]:<{width}}  " + "  ".join(f"{cell:>15}" for cell in row[1:]) for row in rows]
+    lines += [""] + [f"{k:<{width}}  {v}" for k, v in real]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="realistic", choices=["realistic", "fast"])
+    parser.add_argument("--time-scale", type=float)
+    parser.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's)")
+    parser.add_argument("--render", type=Path, metavar="DIR", help="print the table of an earlier run's directory")
+    args = parser.parse_args()
+    if args.render:
+        reports = {name: json.loads((args.render / "reports" / f"failover-{name}.json").read_text()) for name in PAIRS}
+        print(table(reports, json.loads((args.render / "profile.json").read_text()), args.markdown))
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="bench-failover-"))
+    state_dir, reports_dir = work / "lab", work / "reports"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "VMSERIES_LAB_STATE_DIR": str(state_dir),
+           "ANSIBLE_NOCOLOR": "1"}
+    up = [str(BIN / "vmseries-lab"), "up", "--profile", args.profile, "--state-dir", str(state_dir)]
+    if args.time_scale:
+        up += ["--time-scale", str(args.time_scale)]
+    run(up, env, work / "lab-up.log")
+    try:
+        inventory(state_dir, work / "inventory")
+        playbook = str(BIN / "ansible-playbook")
+        run([playbook, "site.yml", "-i", str(work / "inventory"), "--forks", "2"], env, work / "site.log")
+        for name in PAIRS:
+            run([playbook, "playbooks/verify_failover.yml", "-i", str(work / "inventory"), "--limit", name,
+                 "-e", f"vmseries_failover_report_dir={reports_dir}"], env, work / f"failover-{name}.log")
+        reports = {name: json.loads((reports_dir / f"failover-{name}.json").read_text()) for name in PAIRS}
+        profile = json.loads((state_dir / "state.json").read_text())["profile"]
+        (work / "profile.json").write_text(json.dumps(profile, indent=1))
+    finally:
+        if not args.keep_lab:
+            subprocess.run([str(BIN / "vmseries-lab"), "down", "--state-dir", str(state_dir)], env=env,
+                           capture_output=True, check=False)
+    print()
+    print(table(reports, profile, args.markdown))
+    print(f"\nReports: {reports_dir} (the table again: scripts/bench_failover.py --render {work})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
