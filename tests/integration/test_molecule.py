@@ -1,8 +1,9 @@
-"""The molecule scenarios, as CI runs them: `default` deploys the pair (interface move) against a lab
-of its own on the realistic profile, proves idempotence (changed=0 and no commit on the re-run),
-stops the active and checks the failover report, the pair after the restore and the commit
-counters; `secondary_ip` does the same for secondary-IP move on the fast profile, then re-runs the
-network stage after the failover and tears the pair down."""
+"""The molecule scenarios, as CI runs them: `default` deploys two pairs against a lab of its own on
+the realistic profile, one per AWS HA method (interface move, secondary-IP move), proves
+idempotence (changed=0 and no commit on the re-run), stops each active and checks the failover
+reports, secondary-IP move the faster, the pairs after the restore, a re-run of the network stage,
+the commit counters and the teardown. `secondary_ip` runs the same playbooks for the secondary-IP
+pair alone; CI checks its syntax (the default scenario runs that pair)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,20 @@ VENV_BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("scenario", ["default", "secondary_ip"])
-def test_scenario(scenario):
+def molecule(*args: str, timeout: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "ANSIBLE_NOCOLOR": "1",
            "NO_COLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0"}
     env.pop("VMSERIES_LAB_STATE_DIR", None)  # the scenario runs a lab of its own
-    proc = subprocess.run([str(VENV_BIN / "molecule"), "test", "--scenario-name", scenario], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=1200, check=False)
-    output = proc.stdout + proc.stderr
+    return subprocess.run([str(VENV_BIN / "molecule"), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_default_scenario():
+    proc = molecule("test", timeout=1800)
     # molecule itself fails the run on a changed task in the idempotence step or a failed verify.
-    assert proc.returncode == 0, output[-8000:]
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-8000:]
+
+
+def test_secondary_ip_scenario_syntax():
+    proc = molecule("syntax", "--scenario-name", "secondary_ip", timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]

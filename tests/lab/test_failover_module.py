@@ -115,19 +115,6 @@ def test_missing_detach_permission_is_named(running_lab, tmp_path):
     assert "ec2:DetachNetworkInterface" in result["msg"] and result["stuck_step"] == "detached:untrust"
 
 
-def test_secondary_ip_failover_and_restore(running_lab, tmp_path):
-    from .pairs import SECONDARY_IP_ACTIONS
-
-    p, _ = build_pair(running_lab, SECONDARY_IP_ACTIONS, method="secondary_ip")
-    proc, result = run(running_lab, tmp_path, p, [verify_task(ha_method="secondary_ip", timeout=30, restore_timeout=60)])
-    assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
-    steps = [row["step"] for row in result["timeline"]]
-    assert {"promoted", "ip:untrust", "ip:trust", "eip:untrust", f"route:{p.route_table}:0.0.0.0/0"} <= set(steps)
-    # Nothing was hot-plugged.
-    assert not [s for s in steps if s.startswith(("detach", "attach"))]
-    assert result["ha_method"] == "secondary_ip" and result["restore"]["active"] == "secondary"
-
-
 def test_the_wrong_method_is_refused_with_the_layout_found(pair, running_lab, tmp_path):
     p, _ = pair
     proc, result = run(running_lab, tmp_path, p, [verify_task(ha_method="secondary_ip", timeout=5, restore=False)])
