@@ -10,7 +10,7 @@ short_description: Fail a VM-Series HA pair over on AWS and prove the dataplane 
 version_added: 0.1.0
 description:
   - Checks that the pair is healthy first (one active and one passive firewall, connected, running
-    config synchronized, the dataplane on the active: its ENIs with O(ha_method=interface_move), its
+    config synchronized, the dataplane on the active - its ENIs with O(ha_method=interface_move), its
     floating secondary addresses with O(ha_method=secondary_ip), the dataplane Elastic IP and every
     VPC route through a dataplane ENI leading to it) and refuses to start otherwise, saying why.
   - Triggers a failover of the active firewall by stopping its EC2 instance (O(method=stop_instance),
@@ -341,7 +341,7 @@ def restore(module: AnsibleAWSModule, pair: Pair, old: str, new: str) -> Dict[st
     deadline = started + module.params["restore_timeout"]
     problems, states = ["not checked yet"], {}
     while time.monotonic() < deadline:
-        problems, states, _ = health_problems(pair, booting=(old,))
+        problems, states = health_problems(pair, booting=(old,))[:2]
         if not problems:
             break
         time.sleep(max(module.params["poll_interval"], 1.0))
