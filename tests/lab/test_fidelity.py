@@ -360,7 +360,7 @@ not_in_lab("show-interface-all__napalm-panos__2", "an interface with several add
 # (napalm-panos __2, __3) while no single-interface capture of an interface with an address exists.
 LAB_EXTENSION = {"result/group/dataplane-interface-move", "result/group/dataplane-interface-move/status",
                  "result/group/dataplane-interface-move/error", "result/group/dataplane-interface-move/time",
-                 "result/ifnet/addr/member"}
+                 "result/group/dataplane-interface-move/method", "result/ifnet/addr/member"}
 # Commands that are one command in PAN-OS, their samples named apart: `show high-availability state`
 # answers with the tree of `... all`, and every single-interface sample is `show interface <name>`.
 FAMILY = {"show-ha-state": "show-ha-all", "show-interface-eth1-1": "show-interface-single",
