@@ -161,10 +161,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"AWS endpoint {state['aws_endpoint_url']} ({state['region']}), control {state['control_url']}")
     print(f"Profile {describe_profile(state)}")
-    rows = [["INSTANCE", "PAIR/NODE", "STATE", "BOOT PHASE", "HA", "API", "SSH", "COMMITS"]]
+    rows = [["INSTANCE", "PAIR/NODE", "STATE", "BOOT PHASE", "HA", "LICENCE", "API", "SSH", "COMMITS"]]
     for fw in state["firewalls"]:
+        licence = f"{fw.get('license') or 'none'}{' (PAYG)' if fw.get('payg') else ''}"
         rows.append([fw["instance_id"], f"{fw.get('pair') or '-'}/{fw.get('node') or '-'}", fw["state"],
-                     fw.get("boot_phase", "-"), fw["ha_state"], fw["api_endpoint"], fw["ssh_endpoint"], str(fw["commits"])])
+                     fw.get("boot_phase", "-"), fw["ha_state"], licence, fw["api_endpoint"], fw["ssh_endpoint"],
+                     str(fw["commits"])])
     print(table(rows) if len(rows) > 1 else "No firewalls (launch an instance from a VM-Series AMI).")
     return 0
 
@@ -202,6 +204,37 @@ def cmd_fault(args: argparse.Namespace) -> int:
     if args.seconds is not None:
         body["seconds"] = args.seconds
     print(json.dumps(control(state, "POST", "/faults", body)))
+    return 0
+
+
+def cmd_license(args: argparse.Namespace) -> int:
+    """The lab's licensing server: auth codes (model, count, what is left, which serials hold one)
+    and the support portal's licensing API keys."""
+    state = running_state(args.state_dir)
+    if not state:
+        print("The lab is not running.", file=sys.stderr)
+        return 3
+    try:
+        if args.action == "add":
+            print(json.dumps(control(state, "POST", "/licenses", {"code": args.code, "model": args.model,
+                                                                 "count": args.count})))
+            return 0
+        if args.action == "api-key":
+            control(state, "POST", "/licenses/api-keys", {"key": args.code})
+            print("Licensing API key registered.")
+            return 0
+    except urllib.error.HTTPError as error:
+        print(f"vmseries-lab license {args.action}: {json.loads(error.read()).get('error')}", file=sys.stderr)
+        return 2
+    codes = control(state, "GET", "/licenses")
+    if args.json:
+        print(json.dumps(codes, indent=2))
+        return 0
+    rows = [["AUTH CODE", "MODEL", "COUNT", "LEFT", "SERIALS (INSTANCE)"]]
+    for code in codes:
+        held = ", ".join(f"{serial} ({instance})" for serial, instance in code["serials"].items()) or "-"
+        rows.append([code["code"], code["model"], str(code["count"]), str(code["left"]), held])
+    print(table(rows))
     return 0
 
 
@@ -245,6 +278,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--message")
     p.add_argument("--count", type=int, help="how many times the fault fires (default: until cleared)")
     p.add_argument("--seconds", type=float, help="api-hang: how long each request hangs")
+    p = sub.add_parser("license", help="the licensing server: auth codes and licensing API keys")
+    common(p)
+    p.add_argument("action", choices=["list", "add", "api-key"],
+                   help="list the auth codes; add CODE (or raise its count); api-key KEY: register a portal key")
+    p.add_argument("code", nargs="?", help="the auth code (add) or the licensing API key (api-key)")
+    p.add_argument("--model", default="VM-300", help="capacity model of the auth code (add; default VM-300)")
+    p.add_argument("--count", type=int, default=2, help="how many firewalls the auth code licenses (add; default 2)")
+    p.add_argument("--json", action="store_true")
     return top
 
 
@@ -253,6 +294,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if getattr(args, "state_dir", None) is None:
         args.state_dir = default_state_dir()
     args.state_dir = Path(args.state_dir).resolve()
+    if args.command == "license" and args.action != "list" and not args.code:
+        print(f"license {args.action} needs {'the auth code' if args.action == 'add' else 'the key'}", file=sys.stderr)
+        return 2
     if args.command == "fault" and args.action == "set" and not args.kind:
         print("fault set needs --kind", file=sys.stderr)
         return 2
@@ -264,7 +308,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"vmseries-lab {args.command}: {error}", file=sys.stderr)
             return 2
     handlers = {"up": cmd_up, "daemon": cmd_daemon, "down": cmd_down, "status": cmd_status,
-                "counters": cmd_counters, "fault": cmd_fault}
+                "counters": cmd_counters, "fault": cmd_fault, "license": cmd_license}
     return handlers[args.command](args)
 
 

@@ -20,7 +20,7 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from . import moto_patches, profiles
+from . import licensing, moto_patches, profiles
 from .firewall import Firewall
 from .ports import service_port
 from .xmlapi import ApiServer
@@ -140,12 +140,14 @@ class Lab:
         self.control_port = control_port or free_port()
         self.profile = profile
         self.faults = Faults()
+        self.licenses = licensing.LicenseService()
         self.firewalls: Dict[str, Firewall] = {}
         self.servers: Dict[str, Dict[str, Any]] = {}
         self._running_since: Dict[str, float] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        self._vmseries_amis: set = set()
+        # VM-Series AMI id -> whether it is PAYG (its product code is not the BYOL one).
+        self._vmseries_amis: Dict[str, bool] = {}
         self.cert: tuple = ()
         self._moto: Any = None
         self._control: Optional[ThreadingHTTPServer] = None
@@ -191,7 +193,8 @@ class Lab:
                                                detach=self.profile.seconds("eni_detach"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.cert = ensure_certificate(self.state_dir)
-        self._vmseries_amis = {a["ami_id"] for a in json.loads(AMIS_FILE.read_text()) if a["name"].startswith("PA-VM-")}
+        self._vmseries_amis = {a["ami_id"]: licensing.BYOL_PRODUCT_CODE not in a.get("product_codes", [])
+                               for a in json.loads(AMIS_FILE.read_text()) if a["name"].startswith("PA-VM-")}
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
         self._start_control()
@@ -238,7 +241,7 @@ class Lab:
                 with self._lock:
                     fw = self.firewalls.get(instance.id)
                     if fw is None:
-                        fw = self._create_firewall(instance.id)
+                        fw = self._create_firewall(instance.id, self._vmseries_amis[instance.image_id])
                         changed = True
                     if instance.state == "running":
                         since = self._running_since.setdefault(instance.id, now)
@@ -263,8 +266,8 @@ class Lab:
         if changed:
             self.write_state()
 
-    def _create_firewall(self, instance_id: str) -> Firewall:
-        fw = Firewall(self, instance_id, len(self.firewalls) + 1)
+    def _create_firewall(self, instance_id: str, payg: bool) -> Firewall:
+        fw = Firewall(self, instance_id, len(self.firewalls) + 1, payg=payg)
         fw.on_change = self.write_state
         try:
             from .ha import HAEngine
@@ -281,7 +284,7 @@ class Lab:
         phase starts (SSH, the API, the AutoCom job, HA) is started even when a poll skips it."""
         fw, meta = self.firewalls[instance_id], self.servers[instance_id]
         order = [*profiles.BOOT_PHASES, profiles.READY]
-        if fw.phase == target:
+        if fw.phase == target or fw.restarting:
             return False
         if not fw.is_up():
             fw.power_on()
@@ -327,6 +330,7 @@ class Lab:
             "ssh_host": "127.0.0.1", "ssh_port": meta["ssh_port"], "ssh_endpoint": f"127.0.0.1:{meta['ssh_port']}",
             "ha_state": fw.ha.local_state if fw.ha is not None else "disabled",
             "commits": fw.counters.get("commits"), "mgmt_private_ip": fw.mgmt_private_ip,
+            "serial": fw.serial, "license": fw.licence.model if fw.licence else None, "payg": fw.payg,
         }
 
     def status(self) -> Dict[str, Any]:
@@ -335,7 +339,7 @@ class Lab:
         return {
             "pid": os.getpid(), "ready": True, "aws_endpoint_url": self.aws_endpoint_url, "region": self.region,
             "control_url": f"http://127.0.0.1:{self.control_port}", "profile": self.profile.describe(),
-            "firewalls": firewalls, "faults": self.faults.list(),
+            "firewalls": firewalls, "faults": self.faults.list(), "licenses": self.licenses.describe(),
         }
 
     def write_state(self) -> None:
@@ -378,6 +382,8 @@ class Lab:
                     self._reply(200 if counters or len(parts) == 1 else 404, counters)
                 elif parts == ["faults"]:
                     self._reply(200, lab.faults.list())
+                elif parts == ["licenses"]:
+                    self._reply(200, lab.licenses.describe())
                 else:
                     self._reply(404, {"error": f"no such resource {self.path}"})
 
@@ -389,6 +395,14 @@ class Lab:
                         fault = lab.faults.set(body.pop("kind", ""), **body)
                         lab.write_state()
                         self._reply(200, fault)
+                    elif parts == ["licenses"]:
+                        body = self._body()
+                        code = lab.licenses.add(str(body.get("code", "")), str(body.get("model", "")), int(body.get("count", 0)))
+                        lab.write_state()
+                        self._reply(200, code.describe())
+                    elif parts == ["licenses", "api-keys"]:
+                        lab.licenses.add_api_key(str(self._body().get("key", "")))
+                        self._reply(200, {"api_keys": len(lab.licenses.api_keys)})
                     elif parts == ["shutdown"]:
                         self._reply(200, {"stopping": True})
                         threading.Thread(target=lambda: os.kill(os.getpid(), signal.SIGTERM), daemon=True).start()

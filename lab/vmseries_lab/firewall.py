@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import config as cfg
-from . import moto_patches, profiles
+from . import licensing, moto_patches, profiles
 from .counters import Counters
 
 USER_SETTABLE_OPS = ("set", "edit", "delete", "rename", "move")
@@ -84,7 +84,7 @@ def _clock(epoch: Optional[float]) -> str:
 
 
 # The boot phases from which each service answers as it does on a ready firewall.
-SSH_KEY_PHASES = ("api-auth-starting", "chassis-not-ready", "autocommit", profiles.READY)
+SSH_KEY_PHASES = ("api-auth-starting", "chassis-not-ready", "autocommit", profiles.READY, profiles.RESTARTING)
 CREDENTIAL_PHASES = ("chassis-not-ready", "autocommit", profiles.READY)
 CHASSIS_READY_PHASES = ("autocommit", profiles.READY)
 AUTOCOMMIT_PROGRESS = {"chassis-not-ready": 30, "autocommit": 70}
@@ -98,10 +98,20 @@ def password_hash(password: str, salt: str) -> str:
 class Firewall:
     """A firewall twin bound to one EC2 instance of the lab."""
 
-    def __init__(self, lab: Any, instance_id: str, serial_index: int) -> None:
+    def __init__(self, lab: Any, instance_id: str, serial_index: int, payg: bool = False) -> None:
         self.lab = lab
         self.instance_id = instance_id
-        self.serial = f"0070010{serial_index:05d}"
+        # What API keys and password salts derive from; unlike the serial, it never changes (a
+        # licence does not invalidate API keys).
+        self.hardware_id = f"0070010{serial_index:05d}"
+        self.payg = payg
+        self.licence: Optional[licensing.Licence] = None
+        # A deactivated firewall keeps showing its serial until it reboots.
+        self._serial_until_reboot: Optional[str] = None
+        self.licensing_api_key: Optional[str] = None
+        # Set while the management services restart after a licence was installed.
+        self.restarting = False
+        self._restarts = 0
         self.hostname = f"PA-VM-{instance_id[-6:]}"
         self.counters = Counters()
         self._lock = threading.RLock()
@@ -140,6 +150,12 @@ class Firewall:
             self.mgmt_private_ip = self._mgmt_ip()
             self.booted_at = time.time()
             self.phase = profiles.BOOT_PHASES[0]
+            self.restarting = False
+            self._serial_until_reboot = None
+            if self.payg and self.licence is None:
+                # Bought with the instance: licensed from the first boot.
+                self.licence = licensing.Licence(licensing.PAYG_MODEL,
+                                                 self.lab.licenses.serial_for(self.instance_id, payg=True), "", time.time())
         self.counters.event("boot")
         if self.ha is not None:
             self.ha.apply(self.running_config())
@@ -165,6 +181,7 @@ class Firewall:
     def shutdown(self) -> None:
         with self._lock:
             self.phase = profiles.DOWN
+            self.restarting = False
             autocommit = self.jobs.get(1)
         if autocommit is not None and autocommit.kind == "AutoCom" and autocommit.status != "FIN":
             autocommit.status = "FIN"
@@ -206,6 +223,76 @@ class Firewall:
         with self._lock:
             job = self.jobs.get(1)
         return job is not None and job.kind == "AutoCom" and job.status != "FIN"
+
+    # ---- licence ---------------------------------------------------------------------------
+    @property
+    def serial(self) -> str:
+        """`show system info`'s serial: `unknown` until a licence gives the VM one."""
+        if self.licence is not None:
+            return self.licence.serial
+        return self._serial_until_reboot or "unknown"
+
+    def fetch_license(self, auth_code: str) -> None:
+        """`request license fetch auth-code`: the licensing server assigns a capacity licence
+        (raises licensing.LicenseError with the firewall's answer). The caller restarts the
+        management services once the answer is out (restart_services)."""
+        if self.payg:
+            raise licensing.LicenseError(licensing.PAYG_FETCH)
+        with self._lock:
+            current = self.licence
+        if current is not None and current.authcode != auth_code:
+            raise licensing.LicenseError(licensing.ALREADY_LICENSED.format(model=current.model, code=current.authcode))
+        licence = self.lab.licenses.activate(auth_code, self.instance_id)
+        with self._lock:
+            self.licence = licence
+        self.counters.event("license_installed", model=licence.model, serial=licence.serial)
+
+    def deactivate_license(self) -> str:
+        """`request license deactivate VM-Capacity mode auto`: the seat goes back to the auth code
+        through the licensing API key installed on the firewall."""
+        with self._lock:
+            licence = self.licence
+        if licence is None:
+            raise licensing.LicenseError(licensing.NOTHING_TO_DEACTIVATE)
+        if self.payg:
+            raise licensing.LicenseError(licensing.PAYG_DEACTIVATE)
+        self.lab.licenses.release(licence, self.licensing_api_key)
+        with self._lock:
+            self.licence = None
+            self._serial_until_reboot = licence.serial
+        self.counters.event("license_deactivated", model=licence.model, serial=licence.serial)
+        return licensing.DEACTIVATED
+
+    def restart_services(self) -> None:
+        """After a capacity licence is installed PAN-OS (8.0+) restarts its management services:
+        credentials are refused for the profile's license_restart seconds, then the boot phases
+        from api-auth-starting run again, with a new AutoCom job. The supervisor leaves the
+        firewall to this thread while `restarting` is set."""
+        with self._lock:
+            self._restarts += 1
+            generation = self._restarts
+            self.restarting = True
+            self.phase = profiles.RESTARTING
+            self.jobs.clear()
+            self._next_job = 1
+        self.counters.event("services_restart")
+        self.on_change()
+
+        def run() -> None:
+            time.sleep(self.profile.seconds("license_restart"))
+            phases = profiles.BOOT_PHASES[profiles.BOOT_PHASES.index("api-auth-starting"):]
+            for phase in (*phases, profiles.READY):
+                with self._lock:
+                    if generation != self._restarts or not self.restarting:
+                        return  # shut down, or restarted again, meanwhile
+                self.enter_phase(phase)
+                if phase == profiles.READY:
+                    with self._lock:
+                        self.restarting = False
+                else:
+                    time.sleep(self.profile.seconds("boot_" + phase.replace("-", "_")))
+
+        threading.Thread(target=run, daemon=True, name=f"services-restart-{self.instance_id}").start()
 
     # ---- AWS view --------------------------------------------------------------------------
     def instance(self) -> Any:
@@ -368,7 +455,7 @@ class Firewall:
 
     # ---- users and keys --------------------------------------------------------------------
     def set_admin_password(self, password: str, username: str = "admin") -> None:
-        salt = base64.b32encode(hashlib.sha256(f"{self.serial}{time.time()}".encode()).digest())[:8].decode().lower()
+        salt = base64.b32encode(hashlib.sha256(f"{self.hardware_id}{time.time()}".encode()).digest())[:8].decode().lower()
         with self._lock:
             user = cfg.ensure(self.candidate, f"/config/mgt-config/users/entry[@name='{username}']")
             phash = user.find("phash")
@@ -400,7 +487,7 @@ class Firewall:
 
     def _api_key(self, username: str, phash: str) -> str:
         # Shaped like a PAN-OS key, and free of '+' and '/': pan-python sends keys unencoded.
-        return "LUFRPT" + hashlib.sha256(f"{self.serial}:{username}:{phash}".encode()).hexdigest() + "="
+        return "LUFRPT" + hashlib.sha256(f"{self.hardware_id}:{username}:{phash}".encode()).hexdigest() + "="
 
     def user_for_key(self, key: str) -> Optional[str]:
         with self._lock:

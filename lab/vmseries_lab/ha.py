@@ -39,6 +39,7 @@ from .opcmds import RELEASE, disabled_ha
 from .ports import service_port
 
 SYNC_QUEUED = "HA synchronization job has been queued on peer. Please check job status on peer."
+LICENCE_MISMATCH = "VM License mismatches with peer"
 SYNC_BUSY = "HA synchronization is already in progress. running configuration will not be synchronized with HA peer"
 
 TIMER_PROFILES = {
@@ -356,7 +357,16 @@ class HAEngine:
                 "mgmt_ip": self.fw.mgmt_private_ip, "mgmt_prefix": mgmt.prefix_length if mgmt else 24,
                 "ha1_mac": mgmt.mac if mgmt else "", "ha2_mac": ha2.mac if ha2 else "",
                 "instance_id": self.fw.instance_id, "digest": self.digest, "ha2_ip": self.config.ha2_ip,
-                "receiving_sync": self.receiving_sync, "last_error": self.last_error}
+                "receiving_sync": self.receiving_sync, "last_error": self.last_error,
+                "vm_license": self._licence()}
+
+    def _licence(self) -> str:
+        """`vm-license` as HA reports it (VM-300; `none` unlicensed, as the KVM capture shows)."""
+        licence = self.fw.licence
+        return licence.model if licence is not None else "none"
+
+    def _licence_mismatch(self) -> bool:
+        return self.peer_connected() and self.peer.get("vm_license", self._licence()) != self._licence()
 
     def _tick(self) -> None:
         assert self.config is not None
@@ -365,10 +375,22 @@ class HAEngine:
         peer_state = self.peer.get("state") if connected else None
         now = time.monotonic()
         state = self.local_state
+        # HA peers must carry identical licences: the one that would be (or is) passive goes
+        # non-functional, the active keeps the dataplane; licences matching again start it afresh.
+        if state == "non-functional":
+            if not self._licence_mismatch():
+                self._transition("initial", "licences match the peer again")
+                self._initial_since = now
+            return
+        if self._licence_mismatch() and (state == "passive" or (state == "initial" and (
+                peer_state == "active" or (peer_state == "initial" and not self._wins())))):
+            self.last_error = ("non-functional", LICENCE_MISMATCH)
+            self._transition("non-functional", LICENCE_MISMATCH)
+            return
         if state == "initial":
             if peer_state == "active":
                 self._transition("passive", "peer is active")
-            elif peer_state in ("passive", "suspended"):
+            elif peer_state in ("passive", "suspended", "non-functional"):
                 self._promote(f"peer is {peer_state}")
             elif peer_state == "initial":
                 if self._wins():
@@ -377,7 +399,7 @@ class HAEngine:
                 self._promote(f"no peer within {INITIAL_HELLOS} hello intervals")
         elif state == "passive":
             # Two passive peers (a preemption hand-over): only the better priority steps up.
-            if peer_state in (None, "suspended") or (peer_state == "passive" and self._wins()):
+            if peer_state in (None, "suspended", "non-functional") or (peer_state == "passive" and self._wins()):
                 reason = "peer lost" if peer_state is None else f"peer is {peer_state}"
                 self._promote_since = self._promote_since or now
                 if now - self._promote_since >= self._seconds("promotion-hold-time"):
@@ -606,6 +628,11 @@ class HAEngine:
         return None
 
     # ---- op command output -----------------------------------------------------------------
+    @staticmethod
+    def _licence_type(licence: str) -> str:
+        # vm300 beside VM-300 (pan-os-upgrade-assurance's sample); `Not Installed` without a licence.
+        return licence.replace("-", "").lower() if licence and licence != "none" else "Not Installed"
+
     def running_sync(self) -> str:
         if not self.peer_connected():
             return "unknown"
@@ -652,7 +679,7 @@ class HAEngine:
             ("url-version", RELEASE["url-version"]), ("ha2-gateway", _gateway(self.config.ha2_ip, _prefix(self.config.ha2_netmask))),
             ("platform-model", RELEASE["platform-model"]),
             ("ha2-ipaddr", f"{self.config.ha2_ip}/{_prefix(self.config.ha2_netmask)}"),
-            ("ha1-ipaddr", mgmt_ip), ("vm-license", RELEASE["vm-license"]),
+            ("ha1-ipaddr", mgmt_ip), ("vm-license", self._licence()),
             ("ha2-macaddr", ha2.mac if ha2 else "00:00:00:00:00:00"), ("monitor-fail-holdup", "0"),
             ("priority", str(self.config.priority)), ("preempt-hold", str(timers["preemption-hold-time"] // 60000)),
             ("state", self.local_state), ("version", "1"), ("promotion-hold", str(timers["promotion-hold-time"])),
@@ -662,13 +689,14 @@ class HAEngine:
             ("ha1-port", self.config.ha1_port), ("ha1-encrypt-imported", "no"), ("mgmt-ip", mgmt_ip),
             ("vpnclient-version", RELEASE["vpnclient-version"]), ("preempt-flap-cnt", "0"),
             ("nonfunc-flap-cnt", "0"), ("threat-version", RELEASE["threat-version"]),
-            ("ha1-macaddr", mgmt.mac if mgmt else "00:00:00:00:00:00"), ("vm-license-type", RELEASE["vm-license-type"]),
+            ("ha1-macaddr", mgmt.mac if mgmt else "00:00:00:00:00:00"), ("vm-license-type", self._licence_type(self._licence())),
             ("state-duration", str(int(time.monotonic() - self.state_since))), ("max-flaps", "3"),
             ("ha1-encrypt-enable", "no"), ("mgmt-ipv6", ""), ("state-sync-type", self.config.transport),
             ("preemptive", "yes" if self.config.preemptive else "no"), ("iot-version", RELEASE["iot-version"]),
             ("mode", "Active-Passive"),
         ]
-        values += [(field, ("Match" if connected else "Unknown")) for field, _ in COMPAT_FIELDS]
+        values += [(field, ("Unknown" if not connected else "Mismatch" if field == "vm-license-compat"
+                            and self._licence_mismatch() else "Match")) for field, _ in COMPAT_FIELDS]
         if self.last_error:
             values += [("last-error-state", self.last_error[0]), ("last-error-reason", self.last_error[1])]
         _fields(local, values[:13])
@@ -703,7 +731,7 @@ class HAEngine:
             ("app-version", RELEASE["app-version"]), ("gpclient-version", RELEASE["gpclient-version"]),
             ("url-version", RELEASE["url-version"]), ("build-rel", RELEASE["build-rel"]),
             ("platform-model", RELEASE["platform-model"]), ("ha2-ipaddr", info.get("ha2_ip", "")),
-            ("vm-license", RELEASE["vm-license"]), ("ha2-macaddr", info.get("ha2_mac", "")),
+            ("vm-license", info.get("vm_license", "")), ("ha2-macaddr", info.get("ha2_mac", "")),
             ("priority", str(info.get("priority", ""))), ("state", (info.get("state") if connected else "unknown") or "unknown"),
             ("version", "1"), ("conn-status", status), ("av-version", RELEASE["av-version"]),
             ("vpnclient-version", RELEASE["vpnclient-version"]),
@@ -716,7 +744,7 @@ class HAEngine:
         _fields(peer, [("threat-version", RELEASE["threat-version"]), ("ha1-macaddr", info.get("ha1_mac", ""))])
         ha1 = ET.SubElement(peer, "conn-ha1")
         _fields(ha1, [("conn-status", status), ("conn-primary", "yes"), ("conn-desc", "heartbeat status")])
-        values = [("vm-license-type", RELEASE["vm-license-type"]),
+        values = [("vm-license-type", self._licence_type(info.get("vm_license", ""))),
                   ("state-duration", str(int(time.time() - since)) if since else "0"),
                   ("ha1-ipaddr", info.get("mgmt_ip", self.config.peer_ip)), ("mgmt-ipv6", ""),
                   ("preemptive", "yes" if info.get("preemptive") else "no"), ("mode", "Active-Passive"),

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
+from . import licensing
 from .firewall import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,12 +28,11 @@ if TYPE_CHECKING:  # pragma: no cover
 SW_VERSION = "11.1.4-h7"
 APP_VERSION = "8800-8920"
 VM_SERIES_PLUGIN = "5.1.2"
-VM_LICENSE = "VM-300"
-# What `show system info` and both sides of `show high-availability all` report of the software.
+# What `show system info` and both sides of `show high-availability all` report of the software
+# (the licence is the firewall's own: Firewall.licence).
 RELEASE = {"build-rel": SW_VERSION, "app-version": APP_VERSION, "threat-version": APP_VERSION, "av-version": "0",
            "url-version": "0000.00.00.000", "gpclient-version": "Not Installed", "vpnclient-version": "Not Installed",
-           "iot-version": "0-0", "platform-model": "PA-VM", "vm-license": VM_LICENSE, "vm-license-type": "vm300",
-           "VMS": VM_SERIES_PLUGIN, "DLP": "5.0.1"}
+           "iot-version": "0-0", "platform-model": "PA-VM", "VMS": VM_SERIES_PLUGIN, "DLP": "5.0.1"}
 # PAN-OS derives the MACs of its logical interfaces from vm-mac-base: vlan +1, loopback +3, tunnel +4.
 VM_MAC_BASE = "7C:89:C1:00:00:00"
 LOGICAL_INTERFACES = (("vlan", 1, 3), ("loopback", 3, 5), ("tunnel", 4, 6))  # name, id (= MAC offset), hw type
@@ -63,6 +63,15 @@ class Message:
 
 
 @dataclass(frozen=True)
+class PlainText:
+    """An answer that is not XML although sent as XML (PAN-OS's licence fetch), and what the
+    firewall does once it is out (`then`)."""
+
+    text: str
+    then: Optional[Callable[[], None]] = None
+
+
+@dataclass(frozen=True)
 class Coded:
     """A <result> in an envelope that carries a status code (a job enqueued: 19)."""
 
@@ -70,7 +79,7 @@ class Coded:
     code: int
 
 
-Reply = Union[ET.Element, Message, Coded]
+Reply = Union[ET.Element, Message, Coded, PlainText]
 Handler = Callable[["Firewall", ET.Element], Reply]
 
 
@@ -125,6 +134,14 @@ def _uptime(seconds: int) -> str:
     return f"{days} days, {hours}:{minutes:02d}:{secs:02d}"
 
 
+def cpu_id(fw: "Firewall") -> str:
+    """BYOL: AWS:<hex>; PAYG: AWSMP:<instance id>:<product code>:<region> (Palo Alto's "Serial
+    Number and CPU ID Format for the VM-Series Firewall")."""
+    if fw.payg:
+        return f"AWSMP:{fw.instance_id[2:]}:{licensing.PAYG_PRODUCT_CODE}:{fw.lab.region}"
+    return "AWS:" + fw.instance_id[-16:].upper().rjust(16, "0")
+
+
 def system_info(fw: "Firewall") -> ET.Element:
     """`show system info`'s <system>, in the field order of the PA-VM captures."""
     mgmt = next((i for i in fw.interfaces() if i.name == "management"), None)
@@ -140,7 +157,7 @@ def system_info(fw: "Firewall") -> ET.Element:
         ("mac-address", mgmt.mac if mgmt else ""), ("time", _ctime(now) + "\n"), ("uptime", _uptime(fw.uptime_seconds())),
         ("devicename", fw.hostname), ("family", "vm"), ("model", "PA-VM"), ("serial", fw.serial),
         ("vm-mac-base", VM_MAC_BASE), ("vm-mac-count", "256"), ("vm-uuid", fw.instance_id.upper()),
-        ("vm-cpuid", "AWS:" + fw.instance_id[-8:].upper()), ("vm-license", VM_LICENSE), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
+        ("vm-cpuid", cpu_id(fw)), ("vm-license", fw.licence.model if fw.licence else "none"), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
         ("sw-version", SW_VERSION), ("global-protect-client-package-version", "0.0.0"),
         ("app-version", APP_VERSION), ("app-release-date", ""), ("av-version", "0"), ("av-release-date", ""),
         ("threat-version", APP_VERSION), ("threat-release-date", ""), ("wf-private-version", "0"),
@@ -202,15 +219,64 @@ def show_session_info(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 def request_license_info(fw: "Firewall", node: ET.Element) -> Reply:
-    """The capacity licence `show system info` reports, in the shape of the VM-Series capture
-    (the PA-VM entry carries the auth code and no base-license-name)."""
+    """The licences installed, in the entry shape pan-os-python parses (feature, description,
+    serial, issued, expires, expired, authcode); an unlicensed firewall lists none."""
     result = _result()
     licenses = ET.SubElement(result, "licenses")
-    entry = ET.SubElement(licenses, "entry")
-    issued = time.strftime("%B %d, %Y", time.localtime(fw.booted_at or time.time()))
-    _fields(entry, [("feature", "PA-VM"), ("description", f"Standard {VM_LICENSE}"), ("serial", fw.serial),
-                    ("issued", issued), ("expires", "Never"), ("expired", "no"), ("authcode", "")])
+    licence = fw.licence
+    if licence is not None:
+        entry = ET.SubElement(licenses, "entry")
+        issued = time.strftime("%B %d, %Y", time.localtime(licence.issued))
+        _fields(entry, [("feature", "PA-VM"), ("description", f"Standard {licence.model}"), ("serial", licence.serial),
+                        ("issued", issued), ("expires", "Never"), ("expired", "no"), ("authcode", licence.authcode)])
     return result
+
+
+def _licensing(call: Callable[[], object]) -> None:
+    try:
+        call()
+    except licensing.LicenseError as error:
+        raise ApiError(None, str(error)) from error
+
+
+def request_license_fetch(fw: "Firewall", node: ET.Element) -> Reply:
+    """`request license fetch auth-code <code>`: plain text on success, then the management
+    services restart (Firewall.restart_services)."""
+    code = _argument(node).strip('"')
+    if not code:
+        raise ApiError(17, " request -> license -> fetch -> auth-code  is incomplete", cdata=True)
+    _licensing(lambda: fw.fetch_license(code))
+    return PlainText(licensing.FETCH_INSTALLED, then=fw.restart_services)
+
+
+def request_license_api_key_set(fw: "Firewall", node: ET.Element) -> Reply:
+    key = _argument(node).strip('"')
+    if not key:
+        raise ApiError(17, " request -> license -> api-key -> set -> key  is incomplete", cdata=True)
+    fw.licensing_api_key = key
+    return _result(licensing.API_KEY_SET)
+
+
+def request_license_api_key_show(fw: "Firewall", node: ET.Element) -> Reply:
+    if not fw.licensing_api_key:
+        raise ApiError(None, licensing.API_KEY_NOT_SET)
+    return _result(f"API key: {fw.licensing_api_key}")
+
+
+def request_license_api_key_delete(fw: "Firewall", node: ET.Element) -> Reply:
+    fw.licensing_api_key = None
+    return _result("API Key is successfully deleted")
+
+
+def request_license_deactivate_capacity(fw: "Firewall", node: ET.Element) -> Reply:
+    """`request license deactivate VM-Capacity mode auto`; `manual` (a token file to upload to the
+    portal by hand) is not played by the lab."""
+    mode = _argument(node)
+    if mode != "auto":
+        raise ApiError(None, f"The lab deactivates in mode auto only (got {mode or 'no mode'})")
+    answer: List[str] = []
+    _licensing(lambda: answer.append(fw.deactivate_license()))
+    return _result(answer[0])
 
 
 def show_config_locks(fw: "Firewall", node: ET.Element) -> Reply:
@@ -553,6 +619,12 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "session", "info"), show_session_info),
     OpCommand(("show", "config-locks"), show_config_locks),
     OpCommand(("request", "license", "info"), request_license_info),
+    OpCommand(("request", "license", "fetch", "auth-code"), request_license_fetch, takes_argument=True),
+    OpCommand(("request", "license", "api-key", "set", "key"), request_license_api_key_set, takes_argument=True),
+    OpCommand(("request", "license", "api-key", "show"), request_license_api_key_show),
+    OpCommand(("request", "license", "api-key", "delete"), request_license_api_key_delete),
+    OpCommand(("request", "license", "deactivate", "VM-Capacity", "mode"), request_license_deactivate_capacity,
+              takes_argument=True),
     OpCommand(("show", "interface"), show_interface, takes_argument=True),
     OpCommand(("show", "routing", "route"), show_routing_route, takes_argument=True),
     OpCommand(("show", "arp", "entry"), show_arp, takes_argument=True),

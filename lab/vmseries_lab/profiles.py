@@ -20,6 +20,10 @@ from typing import Dict, List, Mapping, Optional, Tuple
 BOOT_PHASES = ("no-tcp", "ssh-key-refused", "api-auth-starting", "chassis-not-ready", "autocommit")
 READY = "ready"
 DOWN = "down"
+# The management services restarting after a capacity licence was installed: the API refuses every
+# credential, as in api-auth-starting, for `license_restart` seconds; then the phases from
+# api-auth-starting on follow again, with a new AutoCom job.
+RESTARTING = "services-restarting"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class Profile:
     # After AssignPrivateIpAddresses moved a secondary IP: until the address answers on its new ENI
     # (AWS: "Remapping an IP address is an asynchronous operation").
     ip_remap: float
+    # After `request license fetch` installed a capacity licence: the management services are down
+    # ("Restarting pan services") before the api-auth-starting phase comes again.
+    license_restart: float
     # Every value above is multiplied by this (the realistic profile plays real durations faster).
     time_scale: float = 1.0
 
@@ -98,7 +105,7 @@ FAST = Profile(
     boot_no_tcp=1.0, boot_ssh_key_refused=0.4, boot_api_auth_starting=0.4, boot_chassis_not_ready=0.4,
     boot_autocommit=0.6,
     commit=1.0, ha_sync=0.5, ha_timer_scale=0.25,
-    ec2_call=0.02, eni_detach=0.3, eni_attach=0.3, ip_remap=0.05,
+    ec2_call=0.02, eni_detach=0.3, eni_attach=0.3, ip_remap=0.05, license_restart=0.5,
 )
 
 # Real durations in seconds; lab/README.md gives the source of each, or says it is an assumption.
@@ -107,7 +114,7 @@ REALISTIC = Profile(
     boot_no_tcp=300.0, boot_ssh_key_refused=120.0, boot_api_auth_starting=60.0, boot_chassis_not_ready=60.0,
     boot_autocommit=31.0,
     commit=30.0, ha_sync=10.0, ha_timer_scale=1.0,
-    ec2_call=0.5, eni_detach=5.0, eni_attach=5.0, ip_remap=2.0,
+    ec2_call=0.5, eni_detach=5.0, eni_attach=5.0, ip_remap=2.0, license_restart=60.0,
     time_scale=0.1,
 )
 

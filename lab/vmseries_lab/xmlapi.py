@@ -15,7 +15,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
 from . import opcmds
@@ -92,6 +92,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         if failure:
             self._send(200, _error(ApiError(int(failure.get("code") or 13), failure["message"])))
             return
+        self._after: Optional[Callable[[], None]] = None
         try:
             status, body = self._dispatch(kind, params)
         except ApiError as error:
@@ -101,6 +102,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._send(error.http_status, _error(error))
             return
         self._send(status, body)
+        if self._after is not None:
+            # What the firewall does once its answer is out (a licence fetch restarts its services).
+            self.wfile.flush()
+            self._after()
 
     def _authenticate(self, params: Dict[str, str]) -> str:
         fw = self.firewall
@@ -183,6 +188,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         fw.counters.incr("api.op." + "_".join(path[:3]))
         if isinstance(reply, opcmds.Message):
             return 200, _response("success", lines=reply.lines)
+        if isinstance(reply, opcmds.PlainText):
+            # Sent with the XML content type all the same, as PAN-OS does (pan-os-python's
+            # activate_feature_using_authorization_code handles exactly this).
+            self._after = reply.then
+            return 200, reply.text.encode("utf-8")
         if isinstance(reply, opcmds.Coded):
             return 200, _response("success", reply.code, result=reply.result)
         return 200, _response("success", result=reply)
