@@ -94,45 +94,10 @@ plugin_versions:
   sample: {vm_series: 5.0.1, dlp: 5.0.1}
 """
 
-import xml.etree.ElementTree as ET
-from typing import Any, Dict, List, Optional
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_spec
-
-CHASSIS_READY = "<show><chassis-ready></chassis-ready></show>"
-SYSTEM_INFO = "<show><system><info></info></system></show>"
-SHOW_JOBS = "<show><jobs><all></all></jobs></show>"
-
-
-def unfinished_jobs(response: ET.Element) -> List[Dict[str, str]]:
-    """Jobs of `show jobs all` that have not finished. Entries without a status (PAN-OS lists a
-    'Failed-Job' of a restarted configd that way) are over, not pending."""
-    jobs = []
-    for job in response.findall("result/job"):
-        status = (job.findtext("status") or "").strip()
-        if status and status != "FIN":
-            jobs.append({"id": (job.findtext("id") or "").strip(), "type": (job.findtext("type") or "").strip(),
-                         "status": status, "progress": (job.findtext("progress") or "").strip()})
-    return jobs
-
-
-def autocommit_result(response: ET.Element) -> Optional[str]:
-    """The result of the newest AutoCom job (PAN-OS lists jobs newest first), or None."""
-    for job in response.findall("result/job"):
-        if (job.findtext("type") or "").strip() == "AutoCom":
-            return (job.findtext("result") or "").strip() or None
-    return None
-
-
-def software_versions(system: Optional[ET.Element]) -> Dict[str, Any]:
-    """PAN-OS and plugin versions from `show system info` (`sw-version`,
-    `plugin_versions/entry[@name, @version]`)."""
-    if system is None:
-        return {"sw_version": None, "plugin_versions": {}}
-    plugins = {entry.get("name"): entry.get("version") for entry in system.findall("plugin_versions/entry") if entry.get("name")}
-    return {"sw_version": (system.findtext("sw-version") or "").strip() or None, "plugin_versions": plugins}
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.readiness import SYSTEM_INFO, software_versions, wait_until_ready
 
 
 def main() -> None:
@@ -146,37 +111,9 @@ def main() -> None:
     )
     params = module.params
     connection = PanosConnection(module, params["provider"], api_wait_timeout=params["timeout"], boot_wait=True)
-    started = connection.now()
-    chassis_ready_wait: Optional[float] = None
-    seen: Dict[str, str] = {}
-    while True:
-        ready_text = "".join(connection.op(CHASSIS_READY).find("result").itertext()).strip().lower()
-        if ready_text == "yes" and chassis_ready_wait is None:
-            chassis_ready_wait = round(connection.now() - started, 1)
-        jobs_response = connection.op(SHOW_JOBS)
-        pending = unfinished_jobs(jobs_response)
-        for job in pending:
-            seen.setdefault(job["id"], f"{job['id']} {job['type']}")
-        waited = round(connection.now() - started, 1)
-        if ready_text == "yes" and not pending:
-            break
-        if waited >= params["timeout"]:
-            why = [] if ready_text == "yes" else [f"show chassis-ready says {ready_text or 'nothing'}"]
-            why += [f"job {j['id']} ({j['type']}) is {j['status']} at {j['progress']}%" for j in pending]
-            module.fail_json(
-                msg=(f"{connection.address} was not ready for configuration after {params['timeout']} s: "
-                     f"{'; '.join(why)}. A VM-Series finishes its boot-time commit (AutoCom) before it takes "
-                     "configuration; raise timeout if it is still booting, or look at 'show jobs all' on it."),
-                waited=waited, jobs_waited_for=list(seen.values()), api_wait=connection.api_wait)
-        connection.pause(params["poll_interval"])
-    system = connection.op(SYSTEM_INFO).find("result/system")
-    software = software_versions(system)
-    autocommit = autocommit_result(jobs_response)
-    if autocommit == "FAIL":
-        module.warn(f"The boot-time commit (AutoCom) of {connection.address} failed; the next commit commits the whole "
-                    "configuration. 'show jobs all' on the firewall says why it failed.")
-    module.exit_json(changed=False, waited=waited, chassis_ready_wait=chassis_ready_wait or 0.0,
-                     jobs_waited_for=list(seen.values()), autocommit=autocommit, api_wait=connection.api_wait, **software)
+    ready = wait_until_ready(connection, params["timeout"], params["poll_interval"])
+    software = software_versions(connection.op(SYSTEM_INFO).find("result/system"))
+    module.exit_json(changed=False, api_wait=connection.api_wait, **ready, **software)
 
 
 if __name__ == "__main__":
