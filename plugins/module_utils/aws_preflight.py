@@ -184,6 +184,21 @@ def validate_choices(license_: Any, transport: Any) -> List[str]:
     return errors
 
 
+def validate_licensing(license_: Any, auth_code_given: bool, allow_unlicensed: bool) -> List[str]:
+    """BYOL needs an auth code unless the user deploys an unlicensed evaluation; PAYG takes none
+    (its licence comes with the instance). The code itself is a secret and never reaches this."""
+    if license_ == "payg" and auth_code_given:
+        return ["vmseries_auth_code is set but vmseries_ami_license is payg: a usage-based (PAYG) VM-Series is licensed "
+                "through AWS Marketplace and takes no auth code. Remove vmseries_auth_code, or deploy BYOL "
+                "(vmseries_ami_license: byol) to license from it."]
+    if license_ == "byol" and not auth_code_given and not allow_unlicensed:
+        return ["vmseries_auth_code is not set for a BYOL pair: the firewalls would come up unlicensed (no serial, no "
+                "capacity licence, no support). Set the VM-Series auth code (Customer Support Portal, Assets; keep it "
+                "in Ansible Vault or the AWX PAN-OS credential), or set vmseries_allow_unlicensed: true for an "
+                "evaluation."]
+    return []
+
+
 def password_problems(password: str) -> List[str]:
     """What PAN-OS's default rules refuse in a password, in words; empty when it passes."""
     problems: List[str] = []
@@ -261,6 +276,8 @@ def validate_static(params: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str
     errors += validate_operator_cidrs(params.get("operator_cidrs"), bool(params.get("allow_mgmt_from_anywhere")))
     errors += validate_ha(params.get("ha_group_id"), params.get("ha_priorities"))
     errors += validate_choices(params.get("ami_license"), params.get("ha2_transport"))
+    errors += validate_licensing(params.get("ami_license"), bool(params.get("auth_code_given")),
+                                 bool(params.get("allow_unlicensed")))
     errors += validate_ha_method(params.get("ha_method", "interface_move"), params.get("dataplane_addressing", "static"),
                                  params.get("protected_route_tables"), params.get("vpc_id"))
     return {"vpc_cidr": vpc_net}, errors

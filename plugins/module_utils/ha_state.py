@@ -51,6 +51,10 @@ def parse_ha_all(response: Union[str, ET.Element]) -> Dict[str, Any]:
         "local": {
             "state": _text(local, "state") if enabled else "disabled",
             "state_reason": _text(local, "state-reason"),
+            # Why it was last suspended or non-functional (a licence mismatch: "VM License mismatches with peer").
+            "last_error_reason": _text(local, "last-error-reason"),
+            "vm_license": _text(local, "vm-license"),
+            "vm_license_compat": _text(local, "vm-license-compat"),
             "priority": _int(_text(local, "priority")),
             "preemptive": _text(local, "preemptive") == "yes",
             "mgmt_ip": _text(local, "mgmt-ip"),
@@ -62,6 +66,7 @@ def parse_ha_all(response: Union[str, ET.Element]) -> Dict[str, Any]:
             "state": _text(peer, "state"),
             "priority": _int(_text(peer, "priority")),
             "mgmt_ip": _text(peer, "mgmt-ip"),
+            "vm_license": _text(peer, "vm-license"),
         },
         # Where the lab reports the outcome of the last dataplane ENI move (real PAN-OS puts it
         # in the system log only); None when absent.
@@ -88,6 +93,17 @@ def describe(node: str, state: Optional[Mapping[str, Any]]) -> str:
     )
 
 
+def _why(state: Mapping[str, Any]) -> str:
+    """What a firewall says about being suspended or non-functional, with the remedy for a licence mismatch."""
+    local, peer = state["local"], state["peer"]
+    if local.get("vm_license_compat") == "Mismatch":
+        return (f" (VM License mismatches with peer: it has {local.get('vm_license') or 'none'}, its peer "
+                f"{peer.get('vm_license') or 'none'}; HA peers need identical licences, license both from auth codes "
+                "of the same model)")
+    reason = local.get("last_error_reason") if local["state"] in ("suspended", "non-functional") else None
+    return f" ({reason})" if reason else ""
+
+
 def pair_problems(states: Mapping[str, Optional[Mapping[str, Any]]], expect_active: Optional[str] = None,
                   require_sync: bool = True) -> List[str]:
     """Why the pair is not a healthy active/passive pair yet; empty when it is.
@@ -102,7 +118,7 @@ def pair_problems(states: Mapping[str, Optional[Mapping[str, Any]]], expect_acti
         elif not state["enabled"]:
             problems.append(f"{node} has HA disabled")
         elif state["local"]["state"] not in STABLE_STATES:
-            problems.append(f"{node} is {state['local']['state']}")
+            problems.append(f"{node} is {state['local']['state']}{_why(state)}")
         elif not state["peer"]["connected"]:
             problems.append(f"{node} does not see its peer")
     if problems:

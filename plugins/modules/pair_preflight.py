@@ -72,6 +72,16 @@ options:
     description: C(byol) or C(payg) (C(vmseries_ami_license)).
     type: str
     required: true
+  auth_code_given:
+    description:
+      - Whether C(vmseries_auth_code) is set (the code is a secret and not passed). A BYOL pair needs one unless
+        O(allow_unlicensed); a PAYG pair must not have one.
+    type: bool
+    default: false
+  allow_unlicensed:
+    description: C(vmseries_allow_unlicensed), a BYOL evaluation without an auth code.
+    type: bool
+    default: false
   ha2_transport:
     description: C(ip) or C(udp) (C(vmseries_ha2_transport)).
     type: str
@@ -136,6 +146,7 @@ EXAMPLES = r"""
     ha_group_id: 1
     ha_priorities: {primary: 100, secondary: 110}
     ami_license: byol
+    auth_code_given: "{{ vmseries_auth_code | default('', true) | length > 0 }}"
     ha2_transport: ip
 """
 
@@ -301,6 +312,8 @@ def main() -> None:
         # No `choices` here: the checks report these with the inventory variable's name.
         ami_license=dict(type="str", required=True),
         ha2_transport=dict(type="str", required=True),
+        auth_code_given=dict(type="bool", default=False),
+        allow_unlicensed=dict(type="bool", default=False),
         ha_method=dict(type="str", default="interface_move"),
         dataplane_addressing=dict(type="str", default="static"),
         protected_route_tables=dict(type="list", elements="str"),

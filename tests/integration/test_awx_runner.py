@@ -125,7 +125,9 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
         key_file = data / "env" / "credential_ssh_key"
         key_file.write_text(operator_key)
         key_file.chmod(0o600)
-        inputs = {"username": "admin", "password": ADMIN_PASSWORD, **(credential or {}),
+        # The lab's own auth code and licensing API key (inventories/lab), as an operator fills them in.
+        inputs = {"username": "admin", "password": ADMIN_PASSWORD, "auth_code": "LAB-VM300",
+                  "license_api_key": "lab-licensing-api-key-0123456789abcdef", **(credential or {}),
                   "tower.filename.ssh_key": str(key_file)}
         extravars = {q["variable"]: q["default"] for q in template["survey"] if "default" in q}
         extravars.update(answers or {})

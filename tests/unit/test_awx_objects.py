@@ -120,10 +120,12 @@ def test_credential_injects_only_variables_the_roles_read():
     read_by = {t["name"]: declared_options(set(roles_of_playbook(REPO / t["playbook"]))) for t in TEMPLATES}
     for variable in injected:
         assert any(variable in options for options in read_by.values()), f"the credential injects {variable}, which no role reads"
-    # The two that log in to the firewalls need every injected variable.
+    # The two that log in to the firewalls need every login variable; licensing is Deploy's and Tear down's.
+    licensing = {"vmseries_auth_code", "vmseries_license_api_key"}
     for name in ("Deploy HA pair", "Verify failover"):
-        assert injected - {"vmseries_ssh_private_key_file"} <= set(read_by[name]), name
-    assert "vmseries_ssh_private_key_file" in read_by["Deploy HA pair"]
+        assert injected - {"vmseries_ssh_private_key_file"} - licensing <= set(read_by[name]), name
+    assert {"vmseries_ssh_private_key_file", "vmseries_auth_code"} <= set(read_by["Deploy HA pair"])
+    assert "vmseries_license_api_key" in read_by["Tear down"]
     for field in OBJECTS["awx_panos_credential_type"]["inputs"]["fields"]:
         if field["id"] != "username":
             assert field.get("secret") is True, f"{field['id']} must be a secret field"

@@ -15,6 +15,7 @@ GOOD = {
     "ha_group_id": 1,
     "ha_priorities": {"primary": 100, "secondary": 110},
     "ami_license": "byol",
+    "auth_code_given": True,
     "ha2_transport": "ip",
 }
 SUBNETS = {"mgmt": "10.100.0.0/24", "ha2": "10.100.1.0/24", "untrust": "10.100.2.0/24", "trust": "10.100.3.0/24"}
@@ -143,6 +144,21 @@ def test_choices():
     assert checks.validate_choices("byol", "ip") == [] and checks.validate_choices("payg", "udp") == []
     errors = checks.validate_choices("free", "tcp")
     assert errors[0].startswith("vmseries_ami_license 'free'") and errors[1].startswith("vmseries_ha2_transport 'tcp'")
+
+
+@pytest.mark.parametrize("license_, given, allow, fragment", [
+    ("byol", False, False, "vmseries_auth_code is not set for a BYOL pair"),
+    ("payg", True, False, "vmseries_auth_code is set but vmseries_ami_license is payg"),
+    ("payg", True, True, "takes no auth code"),
+])
+def test_licensing_refused(license_, given, allow, fragment):
+    errors = checks.validate_licensing(license_, given, allow)
+    assert len(errors) == 1 and fragment in errors[0]
+
+
+@pytest.mark.parametrize("license_, given, allow", [("byol", True, False), ("byol", False, True), ("payg", False, False)])
+def test_licensing_ok(license_, given, allow):
+    assert checks.validate_licensing(license_, given, allow) == []
 
 
 def test_static_collects_every_problem():

@@ -31,8 +31,10 @@ def test_parse_reads_local_peer_and_sync():
     assert state["local"] == {
         "state": "active", "state_reason": None, "priority": 100, "preemptive": False,
         "mgmt_ip": "10.100.0.10/24", "ha2_ip": "10.100.1.10/24", "version": "11.1.4-h7",
+        "last_error_reason": None, "vm_license": None, "vm_license_compat": None,
     }
-    assert state["peer"] == {"connected": True, "state": "passive", "priority": 200, "mgmt_ip": "10.100.0.11/24"}
+    assert state["peer"] == {"connected": True, "state": "passive", "priority": 200, "mgmt_ip": "10.100.0.11/24",
+                             "vm_license": None}
     assert state["running_sync"] == "synchronized"
     assert state["running_sync_enabled"] is True
 
@@ -78,6 +80,18 @@ def test_unhealthy_secondary(secondary_xml, problem):
     states = healthy_pair()
     states["secondary"] = ha_state.parse_ha_all(secondary_xml)
     assert problem in ha_state.pair_problems(states)
+
+
+def test_a_licence_mismatch_names_the_non_functional_peer_and_both_licences():
+    states = healthy_pair()
+    states["secondary"] = ha_state.parse_ha_all(show_ha_all("non-functional", "active").replace(
+        "<build-rel>", "<vm-license>VM-100</vm-license><vm-license-compat>Mismatch</vm-license-compat>"
+        "<last-error-state>non-functional</last-error-state><last-error-reason>VM License mismatches with peer"
+        "</last-error-reason><build-rel>").replace("<mgmt-ip>10.100.0.11/24</mgmt-ip>",
+                                                   "<mgmt-ip>10.100.0.11/24</mgmt-ip><vm-license>VM-300</vm-license>"))
+    assert ha_state.pair_problems(states) == [
+        "secondary is non-functional (VM License mismatches with peer: it has VM-100, its peer VM-300; HA peers need "
+        "identical licences, license both from auth codes of the same model)"]
 
 
 def test_sync_can_be_ignored():
