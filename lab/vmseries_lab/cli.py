@@ -238,6 +238,27 @@ def cmd_license(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_aws_calls(args: argparse.Namespace) -> int:
+    """The AWS API calls moto has served since the lab started, by caller (client: everything outside
+    the lab; firewalls: the HA engines) and service:action, reads and writes apart."""
+    from .awscalls import is_read
+
+    state = running_state(args.state_dir)
+    if not state:
+        print("The lab is not running.", file=sys.stderr)
+        return 3
+    calls = control(state, "GET", "/aws-calls")
+    if args.json:
+        print(json.dumps(calls, indent=2))
+        return 0
+    rows = [["CALLER", "CALL", "KIND", "COUNT"]]
+    for caller, counts in calls.items():
+        for name, count in counts.items():
+            rows.append([caller, name, "read" if is_read(name) else "write", str(count)])
+    print(table(rows) if len(rows) > 1 else "No AWS calls yet.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vmseries-lab", description=__doc__)
     top.add_argument("--state-dir", type=Path, default=None,
@@ -278,6 +299,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--message")
     p.add_argument("--count", type=int, help="how many times the fault fires (default: until cleared)")
     p.add_argument("--seconds", type=float, help="api-hang: how long each request hangs")
+    p = sub.add_parser("aws-calls", help="the AWS API calls served, by caller and action")
+    common(p)
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("license", help="the licensing server: auth codes and licensing API keys")
     common(p)
     p.add_argument("action", choices=["list", "add", "api-key"],
@@ -308,7 +332,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"vmseries-lab {args.command}: {error}", file=sys.stderr)
             return 2
     handlers = {"up": cmd_up, "daemon": cmd_daemon, "down": cmd_down, "status": cmd_status,
-                "counters": cmd_counters, "fault": cmd_fault, "license": cmd_license}
+                "counters": cmd_counters, "fault": cmd_fault, "license": cmd_license,
+                "aws-calls": cmd_aws_calls}
     return handlers[args.command](args)
 
 

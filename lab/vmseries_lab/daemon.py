@@ -21,6 +21,7 @@ import botocore.config
 from botocore.exceptions import ClientError
 
 from . import licensing, moto_patches, profiles
+from .awscalls import LAB_AGENT, AwsCallCounter
 from .firewall import Firewall
 from .ports import service_port
 from .xmlapi import ApiServer
@@ -141,6 +142,7 @@ class Lab:
         self.profile = profile
         self.faults = Faults()
         self.licenses = licensing.LicenseService()
+        self.aws_calls = AwsCallCounter()
         self.firewalls: Dict[str, Firewall] = {}
         self.servers: Dict[str, Dict[str, Any]] = {}
         self._running_since: Dict[str, float] = {}
@@ -164,7 +166,8 @@ class Lab:
 
     def _client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.aws_endpoint_url, region_name=self.region,
-                            config=botocore.config.Config(retries={"max_attempts": 1}), **CREDENTIALS)
+                            config=botocore.config.Config(retries={"max_attempts": 1}, user_agent_extra=LAB_AGENT),
+                            **CREDENTIALS)
 
     def ec2_client(self, instance_id: Optional[str] = None) -> Any:
         return FirewallEc2Client(self._client("ec2"), self.faults, instance_id, self.profile.seconds("ec2_call"))
@@ -197,6 +200,8 @@ class Lab:
                                for a in json.loads(AMIS_FILE.read_text()) if a["name"].startswith("PA-VM-")}
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
+        # Count every call moto serves, by caller (moto's server keeps its WSGI app on the server).
+        self._moto._server.app = self.aws_calls.wrap(self._moto._server.app)  # noqa: SLF001
         self._start_control()
         # Touch the region's backend once so that the first client call does not pay for it.
         self.ec2_backend()
@@ -384,6 +389,8 @@ class Lab:
                     self._reply(200, lab.faults.list())
                 elif parts == ["licenses"]:
                     self._reply(200, lab.licenses.describe())
+                elif parts == ["aws-calls"]:
+                    self._reply(200, lab.aws_calls.snapshot())
                 else:
                     self._reply(404, {"error": f"no such resource {self.path}"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -121,3 +122,28 @@ def test_profile_overrides_and_their_errors():
                          (lambda: profiles.parse_timing("commit=soon"), "not a number")):
         with pytest.raises(ValueError, match=message):
             bad()
+
+
+def test_aws_calls_are_named_by_service_and_action_and_by_caller():
+    from vmseries_lab.awscalls import LAB_AGENT, AwsCallCounter, is_read
+
+    counter = AwsCallCounter()
+    seen = []
+
+    def moto(environ, start_response):
+        seen.append(environ["wsgi.input"].read())  # moto still gets the whole body
+        return [b""]
+
+    app = counter.wrap(moto)
+    auth = "AWS4-HMAC-SHA256 Credential=testing/20261125/us-east-1/{}/aws4_request, SignedHeaders=host"
+    body = b"Action=DescribeVpcs&Version=2016-11-15"
+    app({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": auth.format("ec2"),
+         "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8", "HTTP_USER_AGENT": "Boto3/1.40"}, None)
+    app({"wsgi.input": io.BytesIO(b""), "QUERY_STRING": "Action=AttachNetworkInterface", "HTTP_AUTHORIZATION": auth.format("ec2"),
+         "HTTP_USER_AGENT": f"Boto3/1.40 {LAB_AGENT}"}, None)
+    app({"wsgi.input": io.BytesIO(b"{}"), "CONTENT_LENGTH": "2", "HTTP_X_AMZ_TARGET": "AmazonSSM.GetParameter",
+         "HTTP_AUTHORIZATION": auth.format("ssm"), "HTTP_USER_AGENT": "Boto3/1.40"}, None)
+    assert seen[0] == body
+    assert counter.snapshot() == {"client": {"ec2:DescribeVpcs": 1, "ssm:GetParameter": 1},
+                                  "firewalls": {"ec2:AttachNetworkInterface": 1}}
+    assert is_read("ec2:DescribeVpcs") and is_read("iam:ListRoles") and not is_read("ec2:CreateTags")
