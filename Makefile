@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: deploy test venv lab-up lab-down bench-failover ee-context ee clean
+.PHONY: deploy test venv lab-up lab-down bench bench-failover ee-context ee clean
 
 deploy: $(STAMP)
 	scripts/deploy-lab
@@ -23,6 +23,11 @@ lab-up: $(STAMP)
 
 lab-down: $(STAMP)
 	$(VENV)/bin/vmseries-lab down
+
+# What a converge costs: one pair's full converge and no-op re-run, then 4 and 8 pairs at once, each
+# on a fresh lab (fast profile): time, tasks, AWS and PAN-OS calls per pair (about 15 minutes).
+bench: $(STAMP)
+	$(VENV)/bin/python scripts/bench.py --markdown
 
 # Both AWS HA methods deployed and failed over in one lab on the realistic profile, their timelines
 # side by side (about 10 minutes; a lab of its own, stopped afterwards).

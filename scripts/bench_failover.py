@@ -23,8 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab_runs import BIN, run, write_inventory  # noqa: E402 - the scripts directory's own module
+
 PAIRS = {"bench-interface": "interface_move", "bench-secondary": "secondary_ip"}
 # What each method's timeline calls "the dataplane is on the new active".
 MILESTONES = [
@@ -38,35 +39,6 @@ MILESTONES = [
 TIMINGS = [("ha_timer_scale", "PAN-OS's recommended HA timers (peer lost after 3 heartbeats of 2 s, promotion hold 2 s)"),
            ("ec2_call", "each EC2 call of the firewall"), ("eni_detach", "ENI in detaching"),
            ("eni_attach", "ENI in attaching"), ("ip_remap", "secondary IP remap")]
-
-
-def inventory(state_dir: Path, path: Path) -> None:
-    hosts = {}
-    for number, (name, method) in enumerate(PAIRS.items()):
-        hosts[name] = {
-            "vmseries_pair_name": name, "vmseries_ha_method": method,
-            "vmseries_availability_zone": "{{ vmseries_region }}a", "vmseries_operator_cidrs": ["127.0.0.1/32"],
-            "vmseries_ssh_private_key_file": "{{ vmseries_lab_state_dir }}/keys/{{ vmseries_pair_name }}-key.pem",
-            # Secondary-IP move: DHCP on both peers, as Palo Alto configures it; the same for the other
-            # pair so that the two differ in the method only.
-            "vmseries_dataplane_addressing": "dhcp",
-            "vmseries_vpc_cidr": f"10.{110 + number}.0.0/16",
-            "vmseries_subnet_cidrs": {role: f"10.{110 + number}.{i}.0/24" for i, role in enumerate(("mgmt", "ha2", "untrust", "trust"))},
-        }
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "hosts.yml").write_text(json.dumps({"vmseries_ha_pairs": {"hosts": hosts}}, indent=1))
-    group_vars = path / "group_vars"
-    if not group_vars.exists():
-        group_vars.symlink_to(REPO / "inventories" / "lab" / "group_vars")
-
-
-def run(argv: List[str], env: Dict[str, str], log: Path) -> None:
-    print(f"$ {' '.join(argv)}  (log: {log})", flush=True)
-    with log.open("w") as out:
-        proc = subprocess.run(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        sys.stdout.write(log.read_text()[-6000:])
-        raise SystemExit(f"{argv[0]} failed (exit {proc.returncode}); the whole log is {log}")
 
 
 def seconds(value: Any, scale: float) -> str:
@@ -121,7 +93,9 @@ def main() -> int:
         up += ["--time-scale", str(args.time_scale)]
     run(up, env, work / "lab-up.log")
     try:
-        inventory(state_dir, work / "inventory")
+        # DHCP for both pairs (secondary-IP move needs it), so that they differ in the method only.
+        write_inventory(work / "inventory", {name: {"vmseries_ha_method": method, "vmseries_dataplane_addressing": "dhcp"}
+                                             for name, method in PAIRS.items()})
         playbook = str(BIN / "ansible-playbook")
         run([playbook, "site.yml", "-i", str(work / "inventory"), "--forks", "2"], env, work / "site.log")
         for name in PAIRS:
