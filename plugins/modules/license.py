@@ -274,7 +274,6 @@ class Licensing:
         # A fresh connection that treats refused credentials as the restart still running.
         restarted = PanosConnection(self.module, self.params["provider"], api_wait_timeout=self.params["restart_timeout"],
                                     boot_wait=True)
-        restarted.pause = self.connection.pause  # type: ignore[method-assign]
         wait_until_ready(restarted, self.params["restart_timeout"], self.params["poll_interval"])
         self.connection = restarted
         return round(self.connection.now() - started, 1)

@@ -44,6 +44,16 @@ class Lab:
             aws_secret_access_key="testing",
         )
 
+    def aws_writes(self) -> Optional[Dict[str, int]]:
+        """The write calls (anything but Describe/Get/List) made to the lab's AWS from outside the lab
+        so far, by service:action; None on moto alone, which counts nothing."""
+        if self.kind != "vmseries-lab":
+            return None
+        out = subprocess.run([str(VENV_BIN / "vmseries-lab"), "aws-calls", "--json", "--state-dir", str(self.state_dir)],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        return {name: n for name, n in json.loads(out)["client"].items()
+                if not name.split(":", 1)[-1].startswith(("Describe", "Get", "List"))}
+
 
 @dataclass
 class PlaybookRun:

@@ -160,7 +160,7 @@ def test_iam_policy_role_profile(deployed, lab: Lab):
     assert [r["RoleName"] for r in profile["Roles"]] == [name]
 
 
-def test_rerun_after_failover_changes_nothing_and_leaves_dataplane_on_secondary(deployed, ec2, run_playbook):
+def test_rerun_after_failover_changes_nothing_and_leaves_dataplane_on_secondary(deployed, ec2, run_playbook, lab: Lab):
     """Move untrust/trust to the secondary as a failover does; a re-run must change nothing, and so
     not move them back. (A re-run of a pair that did not fail over: the molecule scenario's
     idempotence step, site.yml with these stages.)"""
@@ -172,9 +172,12 @@ def test_rerun_after_failover_changes_nothing_and_leaves_dataplane_on_secondary(
                                                           WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         ec2.attach_network_interface(NetworkInterfaceId=enis[key]["NetworkInterfaceId"],
                                      InstanceId=instances["secondary"]["InstanceId"], DeviceIndex=index)
+    writes_before = lab.aws_writes()
     run = run_playbook("playbooks/aws.yml")
     assert run.rc == 0, run.output[-5000:]
     assert run.recap()["changed"] == 0, run.output[-8000:]
+    # changed=0 and no write call either: nothing is re-applied that already holds.
+    assert lab.aws_writes() == writes_before
     on_secondary = attached(ec2, instances["secondary"]["InstanceId"])
     assert on_secondary[2] == enis["untrust"]["NetworkInterfaceId"] and on_secondary[3] == enis["trust"]["NetworkInterfaceId"]
     assert set(attached(ec2, instances["primary"]["InstanceId"])) == {0, 1}
