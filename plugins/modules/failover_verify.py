@@ -319,8 +319,11 @@ def run_failover(module: AnsibleAWSModule, pair: Pair, old: str, before: Datapla
     routes = list(before.routes)
     timeline.start()
     trigger(pair, module.params["method"], old)
+    # A firewall shutting down may refuse credentials for a moment before it stops answering (the
+    # lab's API did, once, in CI): from the stopped one that means "going down", not a wrong password.
+    going_down = (old,) if module.params["method"] == "stop_instance" else ()
     while True:
-        states = pair.ha_states()
+        states = pair.ha_states(booting=going_down)
         timeline.observe(states[new], states[old], pair.dataplane(routes))
         if timeline.complete() or timeline.elapsed() > module.params["timeout"]:
             return timeline

@@ -189,11 +189,11 @@ class Licensing:
         system = read_system(self.connection.op(SYSTEM_INFO).find("result/system"))
         return system, read_licenses(self.connection.op(LICENSE_INFO))
 
-    def raw_op(self, cmd: str, what: str) -> Tuple[Optional[ET.Element], Optional[BaseException]]:
+    def raw_op(self, cmd: str) -> Tuple[Optional[ET.Element], Optional[BaseException]]:
         """One request that changes the licence, not retried (a retry could use a second seat):
         the answer, or the error as raised."""
         try:
-            return self.connection.call(what, lambda: self.connection.device.op(cmd, cmd_xml=False), fail=False), None
+            return self.connection.device.op(cmd, cmd_xml=False), None
         except Exception as error:  # noqa: BLE001 - classified by the caller
             return None, error
 
@@ -238,7 +238,7 @@ class Licensing:
 
     def fetch(self) -> None:
         address = self.connection.address
-        _answer, error = self.raw_op(fetch_cmd(self.params["auth_code"]), "fetch the licence with the auth code")
+        _answer, error = self.raw_op(fetch_cmd(self.params["auth_code"]))
         if error is None:
             return
         document = getattr(self.connection.device.xapi, "xml_document", None) or ""
@@ -295,11 +295,11 @@ class Licensing:
         capacity = [entry for entry in licences if entry["feature"] == "PA-VM"] or licences
         if self.module.check_mode:
             self.exit(True, deactivated=capacity, system=system, licences=licences)
-        _answer, error = self.raw_op(api_key_cmd(key), "install the licensing API key")
+        _answer, error = self.raw_op(api_key_cmd(key))
         if error is not None and "same as old" not in str(error).lower():
             self.module.fail_json(msg=(f"{address} did not take the licensing API key: PAN-OS says: "
                                        f"{panos_text(self.connection, error).replace(key, '********')}."))
-        answer, error = self.raw_op(DEACTIVATE, "deactivate the VM-Series capacity licence")
+        answer, error = self.raw_op(DEACTIVATE)
         system, remaining = self.state()
         if system["model"] is not None:
             said = (panos_text(self.connection, error) if error is not None

@@ -172,3 +172,21 @@ def test_nothing_to_give_back_changes_nothing(fake_xapi, run_module, provider):
     result = run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "portal-key"})
     assert result["changed"] is False and result["deactivated"] == []
     assert not [c for c in ops(fake_xapi) if "<deactivate>" in c]
+
+
+def test_a_connection_dropped_by_the_restart_counts_as_fetched_then_checked(fake_xapi, run_module, provider):
+    licensing = Licensing(fake_xapi)
+    fetch = licensing.fetch
+
+    def dropped(cmd):
+        try:
+            fetch(cmd)
+        except PanXapiError:
+            pass
+        fake_xapi.xml_document = ""
+        # What pan-os-ansible#183 saw: the firewall closes the connection as its services restart.
+        raise PanXapiError("RemoteDisconnected('Remote end closed connection without response')")
+
+    fake_xapi.op_handlers["request license fetch auth-code"] = dropped
+    result = run_module(license_module, {"provider": provider, "auth_code": "I1234567", "poll_interval": 0})
+    assert result["changed"] is True and result["model"] == "VM-300" and len(fetches(fake_xapi)) == 1
