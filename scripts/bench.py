@@ -28,9 +28,9 @@ from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_runs import BIN, run, write_inventory  # noqa: E402 - the scripts directory's own module
+from vmseries_lab.awscalls import is_read  # noqa: E402 - the lab's own read/write rule
 
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
-READ_PREFIXES = ("Describe", "Get", "List")
 # PAN-OS requests that change something: configuration writes, commits, and op requests other
 # than the licence listing (licence fetch, HA sync, suspend).
 PANOS_WRITE_COUNTERS = ("config.set.changes", "config.edit.changes", "config.delete.changes", "config.rename.changes",
@@ -60,7 +60,7 @@ def snapshot(state_dir: Path) -> Dict[str, Dict[str, int]]:
 def delta(before: Dict[str, Any], after: Dict[str, Any], pairs: int) -> Dict[str, Any]:
     calls = {name: after["aws"].get(name, 0) - before["aws"].get(name, 0) for name in after["aws"]}
     calls = {name: n for name, n in calls.items() if n}
-    aws_writes = {name: n for name, n in calls.items() if not name.split(":", 1)[-1].startswith(READ_PREFIXES)}
+    aws_writes = {name: n for name, n in calls.items() if not is_read(name)}
     return {
         "aws_reads_per_pair": round(sum(n for name, n in calls.items() if name not in aws_writes) / pairs, 1),
         "aws_writes_per_pair": round(sum(aws_writes.values()) / pairs, 1),

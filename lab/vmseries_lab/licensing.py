@@ -81,11 +81,6 @@ class Licence:
     authcode: str  # empty for PAYG
     issued: float
 
-    @property
-    def ha_type(self) -> str:
-        """`vm-license-type` in `show high-availability all` (vm300 beside vm-license VM-300, as
-        pan-os-upgrade-assurance's sample has them)."""
-        return self.model.replace("-", "").lower()
 
 
 class LicenseService:

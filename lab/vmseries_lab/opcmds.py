@@ -232,9 +232,9 @@ def request_license_info(fw: "Firewall", node: ET.Element) -> Reply:
     return result
 
 
-def _licensing(call: Callable[[], object]) -> None:
+def _licensing(call: Callable[[], object]) -> object:
     try:
-        call()
+        return call()
     except licensing.LicenseError as error:
         raise ApiError(None, str(error)) from error
 
@@ -274,9 +274,7 @@ def request_license_deactivate_capacity(fw: "Firewall", node: ET.Element) -> Rep
     mode = _argument(node)
     if mode != "auto":
         raise ApiError(None, f"The lab deactivates in mode auto only (got {mode or 'no mode'})")
-    answer: List[str] = []
-    _licensing(lambda: answer.append(fw.deactivate_license()))
-    return _result(answer[0])
+    return _result(str(_licensing(fw.deactivate_license)))
 
 
 def show_config_locks(fw: "Firewall", node: ET.Element) -> Reply:

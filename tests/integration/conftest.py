@@ -51,8 +51,9 @@ class Lab:
             return None
         out = subprocess.run([str(VENV_BIN / "vmseries-lab"), "aws-calls", "--json", "--state-dir", str(self.state_dir)],
                              capture_output=True, text=True, check=True, timeout=60).stdout
-        return {name: n for name, n in json.loads(out)["client"].items()
-                if not name.split(":", 1)[-1].startswith(("Describe", "Get", "List"))}
+        from vmseries_lab.awscalls import is_read
+
+        return {name: n for name, n in json.loads(out)["client"].items() if not is_read(name)}
 
 
 @dataclass
