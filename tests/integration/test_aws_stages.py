@@ -183,6 +183,34 @@ def test_rerun_after_failover_changes_nothing_and_leaves_dataplane_on_secondary(
     assert set(attached(ec2, instances["primary"]["InstanceId"])) == {0, 1}
 
 
+def test_network_drift_runs_the_converge_and_a_converged_network_skips_it(deployed, ec2, run_playbook, lab: Lab):
+    """The network stage skips its converge only when its fingerprint says nothing it manages
+    changed: a removed rule and a source/dest check turned back on are put right by a full converge,
+    which then records the network again; the next run skips and writes nothing."""
+    skipped = "is as the last converge left it: its tasks are skipped"
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{PAIR}-mgmt"]}])["SecurityGroups"][0]
+    ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": OPERATOR_CIDRS[0]}]}])
+    trust = pair_enis(ec2)["trust"]["NetworkInterfaceId"]
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=trust, SourceDestCheck={"Value": True})
+
+    drifted = run_playbook("playbooks/network.yml")
+    assert drifted.rc == 0, drifted.output[-5000:]
+    assert "changed since the last converge: security_groups, enis" in drifted.output, drifted.output[-8000:]
+    assert ("tcp", 22, 22, OPERATOR_CIDRS[0]) in ingress(ec2, "mgmt")
+    assert pair_enis(ec2)["trust"]["SourceDestCheck"] is False
+
+    writes_before = lab.aws_writes()
+    again = run_playbook("playbooks/network.yml")
+    assert again.rc == 0 and skipped in again.output, again.output[-5000:]
+    assert again.recap()["changed"] == 0 and lab.aws_writes() == writes_before
+
+    # Told not to trust the fingerprint, every amazon.aws task checks for itself and finds nothing to do.
+    full = run_playbook("playbooks/network.yml", {"vmseries_full_converge": True})
+    assert full.rc == 0 and "vmseries_full_converge is set" in full.output, full.output[-5000:]
+    assert full.recap()["changed"] == 0 and lab.aws_writes() == writes_before, full.output[-8000:]
+
+
 def test_instance_without_profile_is_reported_not_patched(deployed, ec2, run_playbook):
     secondary = pair_instances(ec2)["secondary"]["InstanceId"]
     association = ec2.describe_iam_instance_profile_associations(

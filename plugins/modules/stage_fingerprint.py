@@ -1,0 +1,309 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: stage_fingerprint
+short_description: Tell whether an AWS stage of a VM-Series HA pair is as its last converge left it
+version_added: 0.2.0
+description:
+  - Reads everything the network stage of pair O(pair_name) manages, in one call per resource type
+    (VPC and its DNS attributes, subnets, internet gateway, route tables, security groups, ENIs,
+    Elastic IPs), and reduces it to one digest per resource type plus the digest of the stage's
+    inputs (O(inputs_digest)). That is the pair's I(fingerprint).
+  - Without O(record), compares it with the fingerprint the last complete converge recorded on the
+    pair's management subnet (tag C(vmseries:fingerprint)) and returns RV(converged). The network
+    role then skips its tasks when nothing differs, and runs all of them (the amazon.aws modules,
+    each showing its change) when anything does. Never changes anything.
+  - With O(record=true), run after the stage's tasks succeeded, writes the fingerprint to that tag
+    (nothing when it is already there).
+  - What counts is only what the stage manages, so that what the firewalls and AWS change on their
+    own does not look like drift - ENI attachments and status (an interface-move failover moves the
+    dataplane ENIs), the instance an Elastic IP is on, a route's state, free addresses in a subnet.
+    The ENI a floating address, an Elastic IP or a route is on is counted by its interface
+    (C(untrust), C(trust)) for the dataplane, by node and interface for management and HA2, so a
+    secondary-IP failover, which moves them to the other firewall's ENIs, is no drift either.
+  - Anything else that differs - a rule removed from a security group, a tag, a deleted route, a
+    variable of the stage, a new version of the collection - means not converged.
+  - Part of the C(vmseries.aws_ha.aws) action group for the AWS connection.
+author:
+  - vmseries.aws_ha maintainers (@vmseries)
+options:
+  stage:
+    description: The stage. Only the network stage has a fingerprint.
+    type: str
+    choices: [network]
+    default: network
+  pair_name:
+    description: The pair (its resources carry the tag C(vmseries:pair) with this value).
+    type: str
+    required: true
+  vpc_id:
+    description:
+      - The existing VPC the pair was given (C(vmseries_vpc_id)). Only its id and CIDR count, not its
+        tags or attributes, which are not the pair's. Omitted - the pair's own VPC, found by its tag.
+    type: str
+  route_table_ids:
+    description:
+      - The user's route tables whose default route the pair leads (C(vmseries_protected_route_tables)).
+        Only their default route counts; the pair's own tables count whole.
+    type: list
+    elements: str
+    default: []
+  inputs_digest:
+    description: The digest of the stage's inputs (P(vmseries.aws_ha.stage_inputs#lookup)).
+    type: str
+    required: true
+  record:
+    description: Write the fingerprint to the management subnet's tag instead of comparing.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Needs C(ec2:DescribeVpcs), C(ec2:DescribeVpcAttribute), C(ec2:DescribeSubnets),
+    C(ec2:DescribeInternetGateways), C(ec2:DescribeRouteTables), C(ec2:DescribeSecurityGroups),
+    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), and C(ec2:CreateTags) with O(record).
+  - Supports check mode; with O(record) it then says whether it would write.
+  - A resource AWS completes a moment after creating it (a security group's default egress rule)
+    and that is read before it is complete makes the next run a full one, nothing worse.
+"""
+
+EXAMPLES = r"""
+- name: Compare the network with what the last converge left
+  vmseries.aws_ha.stage_fingerprint:
+    pair_name: "{{ vmseries_pair_name }}"
+    inputs_digest: "{{ lookup('vmseries.aws_ha.stage_inputs', role_path) }}"
+  register: network_fingerprint
+
+- name: Record the network the converge left
+  vmseries.aws_ha.stage_fingerprint:
+    pair_name: "{{ vmseries_pair_name }}"
+    inputs_digest: "{{ lookup('vmseries.aws_ha.stage_inputs', role_path) }}"
+    record: true
+  when: not network_fingerprint.converged
+"""
+
+RETURN = r"""
+converged:
+  description: The fingerprint now is the one recorded (always false with O(record)).
+  returned: always
+  type: bool
+fingerprint:
+  description: The fingerprint now, one short digest per part.
+  returned: always
+  type: str
+  sample: inputs=3f2a9c0b7d14 vpc=9e1c0d2b4a55 subnets=0b7d143f2a9c igw=... route_tables=... security_groups=... enis=... floating=... eips=...
+recorded:
+  description: The fingerprint recorded before this run (empty - none).
+  returned: always
+  type: str
+differences:
+  description: The parts whose digest differs from the recorded one (all of them when none is recorded).
+  returned: always
+  type: list
+  elements: str
+  sample: [security_groups]
+"""
+
+import hashlib
+import json
+from typing import Any, Dict, List, Optional
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing dependency
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+TAG = "vmseries:fingerprint"
+PARTS = ("inputs", "vpc", "subnets", "igw", "route_tables", "security_groups", "enis", "floating", "eips")
+DIGEST_LENGTH = 12
+NODE_INTERFACES = ("mgmt", "ha2")
+# Keys of a route that name where it leads (the route's state and the instance EC2 fills in are not ours).
+ROUTE_TARGETS = ("GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId", "EgressOnlyInternetGatewayId",
+                 "LocalGatewayId", "CarrierGatewayId", "CoreNetworkArn", "VpcEndpointId")
+
+
+def tags_of(resource: Dict[str, Any], key: str = "Tags") -> Dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get(key) or [] if t["Key"] != TAG}
+
+
+def eni_labels(enis: List[Dict[str, Any]]) -> Dict[str, str]:
+    """ENI id -> how the fingerprint names it: node and interface for management and HA2, the
+    interface alone for the dataplane, whose addresses and routes move between the firewalls."""
+    labels = {}
+    for eni in enis:
+        tags = tags_of(eni, "TagSet")
+        interface = tags.get("vmseries:interface", "unknown")
+        node = tags.get("vmseries:node")
+        labels[eni["NetworkInterfaceId"]] = f"{node}-{interface}" if node and interface in NODE_INTERFACES else interface
+    return labels
+
+
+def permissions(rules: List[Dict[str, Any]]) -> List[str]:
+    """Security group rules in an order-free form, one string per rule and peer."""
+    found = []
+    for rule in rules:
+        base = [rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort")]
+        for peer in rule.get("IpRanges") or []:
+            found.append(json.dumps(base + ["ipv4", peer.get("CidrIp"), peer.get("Description")]))
+        for peer in rule.get("Ipv6Ranges") or []:
+            found.append(json.dumps(base + ["ipv6", peer.get("CidrIpv6"), peer.get("Description")]))
+        for peer in rule.get("UserIdGroupPairs") or []:
+            found.append(json.dumps(base + ["group", peer.get("GroupId"), peer.get("Description")]))
+        for peer in rule.get("PrefixListIds") or []:
+            found.append(json.dumps(base + ["prefix-list", peer.get("PrefixListId"), peer.get("Description")]))
+    return sorted(found)
+
+
+def route_key(route: Dict[str, Any], labels: Dict[str, str]) -> List[Any]:
+    destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock") or route.get("DestinationPrefixListId")
+    if route.get("NetworkInterfaceId"):
+        target = labels.get(route["NetworkInterfaceId"], route["NetworkInterfaceId"])
+    else:
+        target = next((route[key] for key in ROUTE_TARGETS if route.get(key)), "unknown")
+    return [destination, target, route.get("Origin")]
+
+
+def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_tables: List[str]) -> Dict[str, Any]:
+    """What the network stage manages, from the Describe answers, without what changes on its own."""
+    labels = eni_labels(observed["enis"])
+    vpcs = [{"id": v["VpcId"], "cidr": v["CidrBlock"], **({"tags": tags_of(v)} if own_vpc else {})} for v in observed["vpcs"]]
+    for vpc in vpcs:
+        vpc.update(observed["vpc_attributes"].get(vpc["id"], {}))
+    tables = []
+    for table in observed["route_tables"]:
+        own = tags_of(table).get("vmseries:pair") == pair_name
+        if not own and table["RouteTableId"] not in user_tables:
+            continue
+        routes = sorted(route_key(r, labels) for r in table.get("Routes") or []
+                        if own or r.get("DestinationCidrBlock") == "0.0.0.0/0")
+        row = {"id": table["RouteTableId"], "routes": routes}
+        if own:
+            row["tags"] = tags_of(table)
+            row["associations"] = sorted([a.get("SubnetId") or a.get("GatewayId") or "", bool(a.get("Main"))]
+                                         for a in table.get("Associations") or [])
+        tables.append(row)
+    floating: Dict[str, List[str]] = {}
+    for eni in observed["enis"]:
+        for address in eni.get("PrivateIpAddresses") or []:
+            if not address.get("Primary"):
+                floating.setdefault(tags_of(eni, "TagSet").get("vmseries:interface", "unknown"), []).append(address["PrivateIpAddress"])
+    return {
+        "vpc": vpcs,
+        "subnets": sorted(({"id": s["SubnetId"], "cidr": s["CidrBlock"], "az": s["AvailabilityZone"], "tags": tags_of(s),
+                            "public_ip_on_launch": s.get("MapPublicIpOnLaunch")} for s in observed["subnets"]), key=lambda s: s["id"]),
+        "igw": sorted(({"id": g["InternetGatewayId"], "tags": tags_of(g),
+                        "attachments": sorted([a.get("VpcId"), a.get("State")] for a in g.get("Attachments") or [])}
+                       for g in observed["igws"]), key=lambda g: g["id"]),
+        "route_tables": sorted(tables, key=lambda t: t["id"]),
+        "security_groups": sorted(({"id": g["GroupId"], "name": g["GroupName"], "description": g.get("Description"),
+                                    "tags": tags_of(g), "ingress": permissions(g.get("IpPermissions") or []),
+                                    "egress": permissions(g.get("IpPermissionsEgress") or [])}
+                                   for g in observed["security_groups"]), key=lambda g: g["id"]),
+        "enis": sorted(({"id": e["NetworkInterfaceId"], "subnet": e.get("SubnetId"), "description": e.get("Description"),
+                         "groups": sorted(g["GroupId"] for g in e.get("Groups") or []),
+                         "source_dest_check": e.get("SourceDestCheck"), "address": e.get("PrivateIpAddress"),
+                         "tags": tags_of(e, "TagSet")} for e in observed["enis"]), key=lambda e: e["id"]),
+        "floating": {interface: sorted(addresses) for interface, addresses in floating.items()},
+        "eips": sorted(({"id": a.get("AllocationId"), "public_ip": a.get("PublicIp"), "address": a.get("PrivateIpAddress"),
+                         "on": labels.get(a.get("NetworkInterfaceId") or "", a.get("NetworkInterfaceId")), "tags": tags_of(a)}
+                        for a in observed["eips"]), key=lambda a: a["id"] or ""),
+    }
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:DIGEST_LENGTH]
+
+
+def fingerprint(inputs_digest: str, parts: Dict[str, Any]) -> str:
+    values = {"inputs": inputs_digest[:DIGEST_LENGTH], **{name: digest(parts[name]) for name in PARTS if name != "inputs"}}
+    return " ".join(f"{name}={values[name]}" for name in PARTS)
+
+
+def differences(recorded: str, current: str) -> List[str]:
+    def split(text: str) -> Dict[str, str]:
+        return dict(item.split("=", 1) for item in text.split() if "=" in item)
+
+    old, new = split(recorded), split(current)
+    return [name for name in PARTS if old.get(name) != new.get(name)]
+
+
+def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
+    pair_filter = {"Name": "tag:vmseries:pair", "Values": [pair_name]}
+    if vpc_id:
+        vpcs = ec2.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])["Vpcs"]
+    else:
+        vpcs = ec2.describe_vpcs(aws_retry=True, Filters=[pair_filter])["Vpcs"]
+    observed: Dict[str, Any] = {"vpcs": vpcs, "vpc_attributes": {}, "subnets": [], "igws": [], "route_tables": [],
+                                "security_groups": [], "enis": [], "eips": []}
+    if len(vpcs) != 1:
+        return observed
+    vpc = vpcs[0]["VpcId"]
+    if not vpc_id:
+        observed["vpc_attributes"][vpc] = {
+            name: ec2.describe_vpc_attribute(aws_retry=True, VpcId=vpc, Attribute=name)[key]["Value"]
+            for name, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames"))}
+    in_vpc = {"Name": "vpc-id", "Values": [vpc]}
+    observed["subnets"] = ec2.describe_subnets(aws_retry=True, Filters=[in_vpc, pair_filter])["Subnets"]
+    observed["igws"] = ec2.describe_internet_gateways(aws_retry=True, Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+    observed["route_tables"] = ec2.describe_route_tables(aws_retry=True, Filters=[in_vpc])["RouteTables"]
+    observed["security_groups"] = ec2.describe_security_groups(aws_retry=True, Filters=[in_vpc, pair_filter])["SecurityGroups"]
+    observed["enis"] = ec2.describe_network_interfaces(aws_retry=True, Filters=[in_vpc, pair_filter])["NetworkInterfaces"]
+    observed["eips"] = ec2.describe_addresses(aws_retry=True, Filters=[pair_filter])["Addresses"]
+    return observed
+
+
+def holder_of(observed: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The management subnet, which carries the recorded fingerprint."""
+    return next((s for s in observed["subnets"] if tags_of(s).get("vmseries:interface") == "mgmt"), None)
+
+
+def main() -> None:
+    module = AnsibleAWSModule(
+        argument_spec={
+            "stage": {"type": "str", "default": "network", "choices": ["network"]},
+            "pair_name": {"type": "str", "required": True},
+            "vpc_id": {"type": "str"},
+            "route_table_ids": {"type": "list", "elements": "str", "default": []},
+            "inputs_digest": {"type": "str", "required": True},
+            "record": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        observed = describe(ec2, params["pair_name"], params["vpc_id"])
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=used-before-assignment
+        module.fail_json_aws(error, msg=f"Could not read the network of pair {params['pair_name']}")
+    current = fingerprint(params["inputs_digest"], network_parts(observed, params["pair_name"], not params["vpc_id"],
+                                                                  params["route_table_ids"]))
+    holder = holder_of(observed)
+    recorded = {t["Key"]: t["Value"] for t in (holder or {}).get("Tags") or []}.get(TAG, "")
+    result = {"fingerprint": current, "recorded": recorded, "differences": differences(recorded, current)}
+    if not params["record"]:
+        module.exit_json(changed=False, converged=bool(recorded) and recorded == current, **result)
+    if holder is None:
+        module.fail_json(msg=f"Pair {params['pair_name']} has no management subnet (tags vmseries:pair={params['pair_name']}, "
+                             "vmseries:interface=mgmt) to record its network on: the network stage has not made it. "
+                             "Run playbooks/network.yml and read its first failure.", **result)
+    if recorded == current:
+        module.exit_json(changed=False, converged=False, **result)
+    if not module.check_mode:
+        try:
+            ec2.create_tags(aws_retry=True, Resources=[holder["SubnetId"]], Tags=[{"Key": TAG, "Value": current}])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            module.fail_json_aws(error, msg=f"Could not tag subnet {holder['SubnetId']} with the network's fingerprint")
+    module.exit_json(changed=True, converged=False, diff={"before": {TAG: recorded}, "after": {TAG: current}}, **result)
+
+
+if __name__ == "__main__":
+    main()
