@@ -9,18 +9,22 @@ name: stage_inputs
 short_description: A digest of a stage role's inputs and of the code that builds from them
 version_added: 0.2.0
 description:
-  - Returns one SHA-256 hex digest over the values of the variables the role reads (the options
-    of its C(meta/argument_specs.yml) C(main) entry point and the names in its C(defaults/main.yml),
-    templated as the role would see them) and over the contents of the role's files and of the
-    collection's C(plugins) directory.
+  - Returns one SHA-256 hex digest over the values of the variables the roles read (the options
+    of their C(meta/argument_specs.yml) C(main) entry point and the names in their C(defaults/main.yml),
+    templated as the task calling the lookup sees them), over O(extra), and over the contents of the
+    roles' files and of the collection's C(plugins) directory (documentation files left out).
+  - Options marked C(no_log) in an argument spec (passwords, keys) are left out.
   - M(vmseries.aws_ha.stage_fingerprint) records it beside the digest of what the stage built, so
     a changed variable, or an upgraded collection whose roles or modules build something else, makes
     the stage run in full again. A variable that is not set counts as not set, not as its default.
   - Values are only hashed, never returned.
 options:
   _terms:
-    description: The role's directory (C(role_path) inside a role).
+    description: The roles, each by its directory (C(role_path) inside a role) or its name in this collection.
     required: true
+  extra:
+    description: More of what the stages build from (facts read from AWS), hashed with the variables.
+    type: raw
   ignore:
     description: Variables of the role left out (those that say how to run the stage, not what to build).
     type: list
@@ -54,15 +58,17 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 PLUGINS = Path(__file__).resolve().parents[1]
+ROLES = PLUGINS.parent / "roles"
 
 
 def input_names(role_dir: Path) -> List[str]:
-    """The variables a role reads: its main entry point's options and its defaults."""
+    """The variables a role reads: its main entry point's options (secrets left out) and its defaults."""
     names = set()
     spec_file = role_dir / "meta" / "argument_specs.yml"
     if spec_file.is_file():
         specs = yaml.safe_load(spec_file.read_text()) or {}
-        names.update(((specs.get("argument_specs") or {}).get("main") or {}).get("options") or {})
+        options = ((specs.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+        names.update(name for name, option in options.items() if not (option or {}).get("no_log"))
     defaults_file = role_dir / "defaults" / "main.yml"
     if defaults_file.is_file():
         names.update(yaml.safe_load(defaults_file.read_text()) or {})
@@ -72,7 +78,9 @@ def input_names(role_dir: Path) -> List[str]:
 def code_digest(directories: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for directory in directories:
-        for path in sorted(p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        # Documentation (README.md) builds nothing.
+        for path in sorted(p for p in directory.rglob("*")
+                           if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".md"):
             digest.update(str(path.relative_to(directory.parent)).encode())
             digest.update(b"\0")
             digest.update(path.read_bytes())
@@ -82,17 +90,20 @@ def code_digest(directories: Iterable[Path]) -> str:
 
 class LookupModule(LookupBase):
     def run(self, terms: List[Any], variables: Any = None, **kwargs: Any) -> List[str]:
-        if len(terms) != 1:
-            raise AnsibleLookupError("stage_inputs takes one term: the role's directory (role_path)")
-        role_dir = Path(str(terms[0]))
-        if not (role_dir / "tasks").is_dir():
-            raise AnsibleLookupError(f"stage_inputs: {role_dir} is not a role's directory (no tasks/ in it)")
-        self.set_options(var_options=variables, direct=kwargs)
-        ignored = set(self.get_option("ignore") or [])
+        if not terms:
+            raise AnsibleLookupError("stage_inputs takes the roles: role_path, or role names of this collection")
+        role_dirs = [Path(str(term)) if "/" in str(term) else ROLES / str(term) for term in terms]
+        for role_dir in role_dirs:
+            if not (role_dir / "tasks").is_dir():
+                raise AnsibleLookupError(f"stage_inputs: {role_dir} is not a role's directory (no tasks/ in it)")
+        unknown = set(kwargs) - {"ignore", "extra"}
+        if unknown:
+            raise AnsibleLookupError(f"stage_inputs: unknown options {sorted(unknown)} (it takes ignore and extra)")
+        ignored = set(kwargs.get("ignore") or [])
         variables = variables or {}
         values = {}
-        for name in input_names(role_dir):
+        for name in sorted({name for role_dir in role_dirs for name in input_names(role_dir)}):
             if name in variables and name not in ignored:
                 values[name] = self._templar.template(variables[name])
-        document = {"inputs": values, "code": code_digest([role_dir, PLUGINS])}
+        document = {"inputs": values, "extra": kwargs.get("extra"), "code": code_digest([*role_dirs, PLUGINS])}
         return [hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()]

@@ -9,14 +9,17 @@ module: stage_fingerprint
 short_description: Tell whether an AWS stage of a VM-Series HA pair is as its last converge left it
 version_added: 0.2.0
 description:
-  - Reads everything the network stage of pair O(pair_name) manages, in one call per resource type
-    (VPC and its DNS attributes, subnets, internet gateway, route tables, security groups, ENIs,
-    Elastic IPs), and reduces it to one digest per resource type plus the digest of the stage's
-    inputs (O(inputs_digest)). That is the pair's I(fingerprint).
-  - Without O(record), compares it with the fingerprint the last complete converge recorded on the
-    pair's management subnet (tag C(vmseries:fingerprint)) and returns RV(converged). The network
-    role then skips its tasks when nothing differs, and runs all of them (the amazon.aws modules,
-    each showing its change) when anything does. Never changes anything.
+  - Reads everything an AWS stage of pair O(pair_name) manages, in one call per resource type, and
+    reduces it to one digest per resource type plus the digest of the stage's inputs
+    (O(inputs_digest)). That is the stage's I(fingerprint). C(network) - the VPC and its DNS
+    attributes, subnets, internet gateway, route tables, security groups, ENIs and Elastic IPs;
+    recorded on the pair's management subnet. C(iam) - the role O(iam_name), its trust policy, the
+    managed policies attached to it with their default version's document, and the instance
+    profile O(iam_name); recorded on the role.
+  - Without O(record), compares it with the fingerprint the last complete converge recorded (tag
+    C(vmseries:fingerprint)) and returns RV(converged). The role then skips its tasks when nothing
+    differs, and runs all of them (the amazon.aws modules, each showing its change) when anything
+    does. Never changes anything.
   - With O(record=true), run after the stage's tasks succeeded, writes the fingerprint to that tag
     (nothing when it is already there).
   - What counts is only what the stage manages, so that what the firewalls and AWS change on their
@@ -32,10 +35,13 @@ author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
   stage:
-    description: The stage. Only the network stage has a fingerprint.
+    description: The stage.
     type: str
-    choices: [network]
+    choices: [network, iam]
     default: network
+  iam_name:
+    description: The name of the pair's IAM role, instance profile and policy. Required with O(stage=iam).
+    type: str
   pair_name:
     description: The pair (its resources carry the tag C(vmseries:pair) with this value).
     type: str
@@ -65,9 +71,12 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - Needs C(ec2:DescribeVpcs), C(ec2:DescribeVpcAttribute), C(ec2:DescribeSubnets),
+  - Needs, for C(network), C(ec2:DescribeVpcs), C(ec2:DescribeVpcAttribute), C(ec2:DescribeSubnets),
     C(ec2:DescribeInternetGateways), C(ec2:DescribeRouteTables), C(ec2:DescribeSecurityGroups),
-    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), and C(ec2:CreateTags) with O(record).
+    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), and C(ec2:CreateTags) with O(record);
+    for C(iam), C(iam:GetRole), C(iam:ListAttachedRolePolicies), C(iam:GetPolicy),
+    C(iam:GetPolicyVersion), C(iam:ListPolicyVersions), C(iam:GetInstanceProfile), and
+    C(iam:TagRole) with O(record).
   - Supports check mode; with O(record) it then says whether it would write.
   - A resource AWS completes a moment after creating it (a security group's default egress rule)
     and that is read before it is complete makes the next run a full one, nothing worse.
@@ -112,7 +121,7 @@ differences:
 
 import hashlib
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 try:
     import botocore
@@ -124,6 +133,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 TAG = "vmseries:fingerprint"
 PARTS = ("inputs", "vpc", "subnets", "igw", "route_tables", "security_groups", "enis", "floating", "eips")
+IAM_PARTS = ("inputs", "role", "policies", "profile")
 DIGEST_LENGTH = 12
 NODE_INTERFACES = ("mgmt", "ha2")
 # Keys of a route that name where it leads (the route's state and the instance EC2 fills in are not ours).
@@ -223,17 +233,32 @@ def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:DIGEST_LENGTH]
 
 
-def fingerprint(inputs_digest: str, parts: Dict[str, Any]) -> str:
-    values = {"inputs": inputs_digest[:DIGEST_LENGTH], **{name: digest(parts[name]) for name in PARTS if name != "inputs"}}
-    return " ".join(f"{name}={values[name]}" for name in PARTS)
+def iam_parts(observed: Dict[str, Any]) -> Dict[str, Any]:
+    """What the IAM stage manages: the role and its trust policy, the policies attached to it with
+    their document, the instance profile and the role in it. Ids and dates are AWS's own."""
+    role = observed["role"]
+    return {
+        "role": role and {"arn": role.get("Arn"), "description": role.get("Description"), "tags": tags_of(role),
+                          "trust": role.get("AssumeRolePolicyDocument"), "path": role.get("Path")},
+        "policies": sorted(({"arn": p["Arn"], "description": p.get("Description"), "tags": tags_of(p),
+                             "document": p.get("Document"), "versions": p.get("VersionCount")}
+                            for p in observed["policies"]), key=lambda p: p["arn"]),
+        "profile": observed["profile"] and {"arn": observed["profile"].get("Arn"), "tags": tags_of(observed["profile"]),
+                                            "roles": sorted(r["RoleName"] for r in observed["profile"].get("Roles") or [])},
+    }
 
 
-def differences(recorded: str, current: str) -> List[str]:
+def fingerprint(inputs_digest: str, parts: Dict[str, Any], names: Tuple[str, ...] = PARTS) -> str:
+    values = {"inputs": inputs_digest[:DIGEST_LENGTH], **{name: digest(parts[name]) for name in names if name != "inputs"}}
+    return " ".join(f"{name}={values[name]}" for name in names)
+
+
+def differences(recorded: str, current: str, names: Tuple[str, ...] = PARTS) -> List[str]:
     def split(text: str) -> Dict[str, str]:
         return dict(item.split("=", 1) for item in text.split() if "=" in item)
 
     old, new = split(recorded), split(current)
-    return [name for name in PARTS if old.get(name) != new.get(name)]
+    return [name for name in names if old.get(name) != new.get(name)]
 
 
 def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
@@ -261,6 +286,31 @@ def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
     return observed
 
 
+def describe_iam(iam: Any, name: str) -> Dict[str, Any]:
+    def missing(error: Exception) -> bool:
+        return getattr(error, "response", {}).get("Error", {}).get("Code") == "NoSuchEntity"
+
+    observed: Dict[str, Any] = {"role": None, "policies": [], "profile": None}
+    try:
+        observed["role"] = iam.get_role(aws_retry=True, RoleName=name)["Role"]
+    except botocore.exceptions.ClientError as error:
+        if not missing(error):
+            raise
+        return observed
+    attached = iam.list_attached_role_policies(aws_retry=True, RoleName=name)["AttachedPolicies"]
+    for policy_ref in attached:
+        policy = iam.get_policy(aws_retry=True, PolicyArn=policy_ref["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(aws_retry=True, PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+        versions = iam.list_policy_versions(aws_retry=True, PolicyArn=policy["Arn"])["Versions"]
+        observed["policies"].append({**policy, "Document": version["PolicyVersion"]["Document"], "VersionCount": len(versions)})
+    try:
+        observed["profile"] = iam.get_instance_profile(aws_retry=True, InstanceProfileName=name)["InstanceProfile"]
+    except botocore.exceptions.ClientError as error:
+        if not missing(error):
+            raise
+    return observed
+
+
 def holder_of(observed: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The management subnet, which carries the recorded fingerprint."""
     return next((s for s in observed["subnets"] if tags_of(s).get("vmseries:interface") == "mgmt"), None)
@@ -269,39 +319,61 @@ def holder_of(observed: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 def main() -> None:
     module = AnsibleAWSModule(
         argument_spec={
-            "stage": {"type": "str", "default": "network", "choices": ["network"]},
+            "stage": {"type": "str", "default": "network", "choices": ["network", "iam"]},
             "pair_name": {"type": "str", "required": True},
+            "iam_name": {"type": "str"},
             "vpc_id": {"type": "str"},
             "route_table_ids": {"type": "list", "elements": "str", "default": []},
             "inputs_digest": {"type": "str", "required": True},
             "record": {"type": "bool", "default": False},
         },
+        required_if=[("stage", "iam", ["iam_name"])],
         supports_check_mode=True,
     )
     params = module.params
-    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        observed = describe(ec2, params["pair_name"], params["vpc_id"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=used-before-assignment
-        module.fail_json_aws(error, msg=f"Could not read the network of pair {params['pair_name']}")
-    current = fingerprint(params["inputs_digest"], network_parts(observed, params["pair_name"], not params["vpc_id"],
-                                                                  params["route_table_ids"]))
-    holder = holder_of(observed)
+    pair = params["pair_name"]
+    if params["stage"] == "network":
+        client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        names = PARTS
+        try:
+            observed = describe(client, pair, params["vpc_id"])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=used-before-assignment
+            module.fail_json_aws(error, msg=f"Could not read the network of pair {pair}")
+        parts = network_parts(observed, pair, not params["vpc_id"], params["route_table_ids"])
+        holder = holder_of(observed)
+        holder_name = holder and f"subnet {holder['SubnetId']}"
+        missing_holder = (f"Pair {pair} has no management subnet (tags vmseries:pair={pair}, vmseries:interface=mgmt) to "
+                          "record its network on: the network stage has not made it. Run playbooks/network.yml and read its "
+                          "first failure.")
+    else:
+        client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+        names = IAM_PARTS
+        try:
+            observed = describe_iam(client, params["iam_name"])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            module.fail_json_aws(error, msg=f"Could not read the IAM role and policies of pair {pair}")
+        parts = iam_parts(observed)
+        holder = observed["role"]
+        holder_name = holder and f"IAM role {params['iam_name']}"
+        missing_holder = (f"Pair {pair} has no IAM role {params['iam_name']} to record its IAM stage on: the stage has not "
+                          "made it. Run playbooks/iam.yml and read its first failure.")
+    current = fingerprint(params["inputs_digest"], parts, names)
     recorded = {t["Key"]: t["Value"] for t in (holder or {}).get("Tags") or []}.get(TAG, "")
-    result = {"fingerprint": current, "recorded": recorded, "differences": differences(recorded, current)}
+    result = {"fingerprint": current, "recorded": recorded, "differences": differences(recorded, current, names)}
     if not params["record"]:
         module.exit_json(changed=False, converged=bool(recorded) and recorded == current, **result)
     if holder is None:
-        module.fail_json(msg=f"Pair {params['pair_name']} has no management subnet (tags vmseries:pair={params['pair_name']}, "
-                             "vmseries:interface=mgmt) to record its network on: the network stage has not made it. "
-                             "Run playbooks/network.yml and read its first failure.", **result)
+        module.fail_json(msg=missing_holder, **result)
     if recorded == current:
         module.exit_json(changed=False, converged=False, **result)
     if not module.check_mode:
         try:
-            ec2.create_tags(aws_retry=True, Resources=[holder["SubnetId"]], Tags=[{"Key": TAG, "Value": current}])
+            if params["stage"] == "network":
+                client.create_tags(aws_retry=True, Resources=[holder["SubnetId"]], Tags=[{"Key": TAG, "Value": current}])
+            else:
+                client.tag_role(aws_retry=True, RoleName=params["iam_name"], Tags=[{"Key": TAG, "Value": current}])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-            module.fail_json_aws(error, msg=f"Could not tag subnet {holder['SubnetId']} with the network's fingerprint")
+            module.fail_json_aws(error, msg=f"Could not tag {holder_name} with the stage's fingerprint")
     module.exit_json(changed=True, converged=False, diff={"before": {TAG: recorded}, "after": {TAG: current}}, **result)
 
 

@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from ansible_collections.vmseries.aws_ha.plugins.modules.stage_fingerprint import (
-    PARTS, TAG, differences, fingerprint, network_parts)
+    IAM_PARTS, PARTS, TAG, differences, fingerprint, iam_parts, network_parts)
 
 PAIR = "p1"
 
@@ -168,3 +168,45 @@ def test_users_vpc_and_tables_count_only_what_the_pair_owns_there():
     ours = copy.deepcopy(state)
     ours["route_tables"][2]["Routes"][1] = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}
     assert differences(before, print_of(ours, own_vpc=False, user_tables=["rtb-user"])) == ["route_tables"]
+
+
+def iam_observed():
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"}]}
+    return {
+        "role": {"Arn": "arn:aws:iam::1:role/p1-vmseries-ha", "RoleId": "AROA1", "CreateDate": "2026-11-26", "Path": "/",
+                 "Description": "pair p1", "AssumeRolePolicyDocument": trust, "Tags": tags(vmseries__pair=PAIR)},
+        "policies": [{"Arn": "arn:aws:iam::1:policy/p1-vmseries-ha", "Description": "moves ENIs", "DefaultVersionId": "v1",
+                      "Tags": tags(vmseries__pair=PAIR), "Document": document, "VersionCount": 1}],
+        "profile": {"Arn": "arn:aws:iam::1:instance-profile/p1-vmseries-ha", "Tags": tags(vmseries__pair=PAIR),
+                    "Roles": [{"RoleName": "p1-vmseries-ha"}]},
+    }
+
+
+def iam_print(state):
+    return fingerprint("a" * 64, iam_parts(state), IAM_PARTS)
+
+
+@pytest.mark.parametrize("part, change", [
+    ("role", lambda s: s["role"]["AssumeRolePolicyDocument"]["Statement"][0].update(Action="sts:AssumeRoleWithSAML")),
+    ("role", lambda s: s["role"]["Tags"].append({"Key": "Owner", "Value": "x"})),
+    ("policies", lambda s: s["policies"][0]["Document"]["Statement"][0]["Action"].append("ec2:ReplaceRoute")),
+    ("policies", lambda s: s["policies"].clear()),
+    ("profile", lambda s: s["profile"]["Roles"].clear()),
+    ("profile", lambda s: s.update(profile=None)),
+])
+def test_iam_drift_is_named(part, change):
+    state = iam_observed()
+    changed = copy.deepcopy(state)
+    change(changed)
+    assert differences(iam_print(state), iam_print(changed), IAM_PARTS) == [part]
+
+
+def test_iam_ids_dates_and_the_recorded_tag_do_not_count():
+    state = iam_observed()
+    other = copy.deepcopy(state)
+    other["role"].update(RoleId="AROA2", CreateDate="2026-11-27")
+    other["role"]["Tags"].append({"Key": TAG, "Value": "inputs=1"})
+    assert iam_print(other) == iam_print(state)
+    assert iam_print({"role": None, "policies": [], "profile": None}) != iam_print(state)
