@@ -2,7 +2,8 @@
 """`make bench`: what a converge of site.yml costs, on labs of its own (fast profile).
 
 Runs, each on a fresh lab: one pair's full converge and then its no-op re-run; N pairs converged
-at once for each N of --pairs (default 4 and 8). For every run: wall time, tasks and changes per
+at once for each N of --pairs (default 4 and 8). For every run: wall time, CPU time per pair
+(ansible-playbook and every module process it ran; the lab not counted), tasks and changes per
 pair (from the play recap), AWS API calls per pair (moto's count of the calls from outside the
 lab, reads and writes apart: `vmseries-lab aws-calls`), PAN-OS API calls per pair (the firewall
 twins' request counters, reads and writes apart), and the ratios the converge-speed issue asks
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,12 +76,17 @@ def converge(name: str, state_dir: Path, inventory: Path, pairs: int, env: Dict[
     before = snapshot(state_dir)
     log = work / f"{name}.log"
     started = time.monotonic()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     run([str(BIN / "ansible-playbook"), "site.yml", "-i", str(inventory)], env, log)
     seconds = round(time.monotonic() - started, 1)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # ansible-playbook, its forks and every module process (the lab runs apart and is not counted).
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     recaps = RECAP.findall(log.read_text())
     tasks = [int(ok) + int(failed) + int(skipped) for _host, ok, _changed, _unreachable, failed, skipped in recaps]
     changed = [int(c) for _host, _ok, c, *_rest in recaps]
-    return {"run": name, "pairs": pairs, "seconds": seconds, "tasks_per_pair": round(sum(tasks) / len(tasks), 1),
+    return {"run": name, "pairs": pairs, "seconds": seconds, "cpu_seconds_per_pair": round(cpu / pairs, 1),
+            "tasks_per_pair": round(sum(tasks) / len(tasks), 1),
             "changed_per_pair": round(sum(changed) / len(changed), 1), **delta(before, snapshot(state_dir), pairs)}
 
 
@@ -112,11 +119,11 @@ def ratios(results: List[Dict[str, Any]]) -> Dict[str, float]:
 
 
 def table(report: Dict[str, Any], markdown: bool) -> str:
-    head = ["run", "pairs", "seconds", "tasks/pair", "changed/pair", "AWS reads/pair", "AWS writes/pair",
+    head = ["run", "pairs", "seconds", "CPU s/pair", "tasks/pair", "changed/pair", "AWS reads/pair", "AWS writes/pair",
             "PAN-OS reads/pair", "PAN-OS writes/pair"]
-    keys = ["run", "pairs", "seconds", "tasks_per_pair", "changed_per_pair", "aws_reads_per_pair", "aws_writes_per_pair",
+    keys = ["run", "pairs", "seconds", "cpu_seconds_per_pair", "tasks_per_pair", "changed_per_pair", "aws_reads_per_pair", "aws_writes_per_pair",
             "panos_reads_per_pair", "panos_writes_per_pair"]
-    rows = [[str(r[k]) for k in keys] for r in report["results"]]
+    rows = [[str(r.get(k, "")) for k in keys] for r in report["results"]]
     ratio_rows = [[name, str(value)] for name, value in report["ratios"].items()]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
