@@ -183,6 +183,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import aws_preflight as checks
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import default_route, route_target
 
 
 def max_network_interfaces(client, instance_type: str) -> Optional[int]:
@@ -235,12 +236,7 @@ def route_tables(client, ids: List[str]) -> Dict[str, Dict[str, Any]]:
     """id -> {vpc_id, default_route_target} of the route tables that exist among `ids`."""
     found = {}
     for table in client.describe_route_tables(Filters=[{"Name": "route-table-id", "Values": ids}], aws_retry=True)["RouteTables"]:
-        default = next((r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
-        target = None
-        if default is not None:
-            target = next((default[k] for k in ("NetworkInterfaceId", "GatewayId", "NatGatewayId", "TransitGatewayId",
-                                                "VpcPeeringConnectionId", "InstanceId") if default.get(k)), "another target")
-        found[table["RouteTableId"]] = {"vpc_id": table["VpcId"], "default_route_target": target}
+        found[table["RouteTableId"]] = {"vpc_id": table["VpcId"], "default_route_target": route_target(default_route(table))}
     return found
 
 

@@ -90,19 +90,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-TARGET_KEYS = ("NetworkInterfaceId", "GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
-               "InstanceId", "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId",
-               "CoreNetworkArn", "VpcEndpointId")
-
-
-def route_target(route: Optional[Dict[str, Any]]) -> Optional[str]:
-    """What a route leads to, as one id; a route through an ENI names the ENI (EC2 also fills in
-    the instance it is attached to)."""
-    if route is None:
-        return None
-    if route.get("NetworkInterfaceId"):
-        return route["NetworkInterfaceId"]
-    return next((route[key] for key in TARGET_KEYS if route.get(key)), "unknown target")
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import route_target
 
 
 def plan(tables: List[Dict[str, Any]], destination: str, state: str, target: Optional[str],

@@ -131,14 +131,13 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import route_target
+
 TAG = "vmseries:fingerprint"
 PARTS = ("inputs", "vpc", "subnets", "igw", "route_tables", "security_groups", "enis", "floating", "eips")
 IAM_PARTS = ("inputs", "role", "policies", "profile")
 DIGEST_LENGTH = 12
 NODE_INTERFACES = ("mgmt", "ha2")
-# Keys of a route that name where it leads (the route's state and the instance EC2 fills in are not ours).
-ROUTE_TARGETS = ("GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId", "EgressOnlyInternetGatewayId",
-                 "LocalGatewayId", "CarrierGatewayId", "CoreNetworkArn", "VpcEndpointId")
 
 
 def tags_of(resource: Dict[str, Any], key: str = "Tags") -> Dict[str, str]:
@@ -175,11 +174,9 @@ def permissions(rules: List[Dict[str, Any]]) -> List[str]:
 
 def route_key(route: Dict[str, Any], labels: Dict[str, str]) -> List[Any]:
     destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock") or route.get("DestinationPrefixListId")
-    if route.get("NetworkInterfaceId"):
-        target = labels.get(route["NetworkInterfaceId"], route["NetworkInterfaceId"])
-    else:
-        target = next((route[key] for key in ROUTE_TARGETS if route.get(key)), "unknown")
-    return [destination, target, route.get("Origin")]
+    target = route_target(route)
+    # The ENI by its interface: a secondary-IP failover moves the route to the other firewall's ENI.
+    return [destination, labels.get(target, target), route.get("Origin")]
 
 
 def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_tables: List[str]) -> Dict[str, Any]:
