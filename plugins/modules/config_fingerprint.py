@@ -84,22 +84,20 @@ from typing import List
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, canonical, provider_argument_spec
 
 DEVICES = "/config/devices"
-DIGEST_LENGTH = 12
 PARTS = ("inputs", "config")
 
 
 def fingerprint(inputs_digest: str, config_text: str) -> str:
-    config = hashlib.sha256(config_text.encode()).hexdigest()[:DIGEST_LENGTH]
-    return f"inputs={inputs_digest[:DIGEST_LENGTH]} config={config}"
+    config = hashlib.sha256(config_text.encode()).hexdigest()[:fingerprints.DIGEST_LENGTH]
+    return fingerprints.compose(inputs_digest, {"config": config}, PARTS)
 
 
 def differences(recorded: str, current: str, pending: bool) -> List[str]:
-    old = dict(item.split("=", 1) for item in recorded.split() if "=" in item)
-    new = dict(item.split("=", 1) for item in current.split() if "=" in item)
-    return [name for name in PARTS if old.get(name) != new.get(name)] + (["pending"] if pending else [])
+    return fingerprints.differences(recorded, current, PARTS) + (["pending"] if pending else [])
 
 
 def main() -> None:
@@ -118,8 +116,7 @@ def main() -> None:
     current = fingerprint(params["inputs_digest"], repr(canonical(devices)) if devices is not None else "")
     found = differences(params["recorded"], current, pending)
     module.exit_json(changed=False, converged=not found, fingerprint=current, recorded=params["recorded"], pending=pending,
-                     differences=found,
-                     api_wait=connection.api_wait)
+                     differences=found, api_wait=connection.api_wait)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ options:
     type: str
     required: true
   record:
-    description: Write the fingerprint to the management subnet's tag instead of comparing.
+    description: Write the fingerprint to the tag (on the management subnet, or the IAM role) instead of comparing.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -119,7 +119,6 @@ differences:
   sample: [security_groups]
 """
 
-import hashlib
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -128,15 +127,16 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing dependency
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import route_target
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import default_route, route_target
 
 TAG = "vmseries:fingerprint"
 PARTS = ("inputs", "vpc", "subnets", "igw", "route_tables", "security_groups", "enis", "floating", "eips")
 IAM_PARTS = ("inputs", "role", "policies", "profile")
-DIGEST_LENGTH = 12
 NODE_INTERFACES = ("mgmt", "ha2")
 
 
@@ -190,8 +190,8 @@ def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_
         own = tags_of(table).get("vmseries:pair") == pair_name
         if not own and table["RouteTableId"] not in user_tables:
             continue
-        routes = sorted(route_key(r, labels) for r in table.get("Routes") or []
-                        if own or r.get("DestinationCidrBlock") == "0.0.0.0/0")
+        counted = table.get("Routes") or [] if own else [r for r in [default_route(table)] if r is not None]
+        routes = sorted(route_key(r, labels) for r in counted)
         row = {"id": table["RouteTableId"], "routes": routes}
         if own:
             row["tags"] = tags_of(table)
@@ -226,10 +226,6 @@ def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_
     }
 
 
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:DIGEST_LENGTH]
-
-
 def iam_parts(observed: Dict[str, Any]) -> Dict[str, Any]:
     """What the IAM stage manages: the role and its trust policy, the policies attached to it with
     their document, the instance profile and the role in it. Ids and dates are AWS's own."""
@@ -246,16 +242,11 @@ def iam_parts(observed: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def fingerprint(inputs_digest: str, parts: Dict[str, Any], names: Tuple[str, ...] = PARTS) -> str:
-    values = {"inputs": inputs_digest[:DIGEST_LENGTH], **{name: digest(parts[name]) for name in names if name != "inputs"}}
-    return " ".join(f"{name}={values[name]}" for name in names)
+    return fingerprints.compose(inputs_digest, {name: fingerprints.digest(parts[name]) for name in names if name != "inputs"}, names)
 
 
 def differences(recorded: str, current: str, names: Tuple[str, ...] = PARTS) -> List[str]:
-    def split(text: str) -> Dict[str, str]:
-        return dict(item.split("=", 1) for item in text.split() if "=" in item)
-
-    old, new = split(recorded), split(current)
-    return [name for name in names if old.get(name) != new.get(name)]
+    return fingerprints.differences(recorded, current, names)
 
 
 def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
@@ -284,15 +275,10 @@ def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
 
 
 def describe_iam(iam: Any, name: str) -> Dict[str, Any]:
-    def missing(error: Exception) -> bool:
-        return getattr(error, "response", {}).get("Error", {}).get("Code") == "NoSuchEntity"
-
     observed: Dict[str, Any] = {"role": None, "policies": [], "profile": None}
     try:
         observed["role"] = iam.get_role(aws_retry=True, RoleName=name)["Role"]
-    except botocore.exceptions.ClientError as error:
-        if not missing(error):
-            raise
+    except is_boto3_error_code("NoSuchEntity"):
         return observed
     attached = iam.list_attached_role_policies(aws_retry=True, RoleName=name)["AttachedPolicies"]
     for policy_ref in attached:
@@ -302,9 +288,8 @@ def describe_iam(iam: Any, name: str) -> Dict[str, Any]:
         observed["policies"].append({**policy, "Document": version["PolicyVersion"]["Document"], "VersionCount": len(versions)})
     try:
         observed["profile"] = iam.get_instance_profile(aws_retry=True, InstanceProfileName=name)["InstanceProfile"]
-    except botocore.exceptions.ClientError as error:
-        if not missing(error):
-            raise
+    except is_boto3_error_code("NoSuchEntity"):
+        pass
     return observed
 
 
