@@ -37,18 +37,13 @@ _value:
   type: dict
 """
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-NODE_TAG = "vmseries:node"
-INTERFACE_TAG = "vmseries:interface"
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import tags
+
 ID_KEYS = ("id", "instance_id", "network_interface_id", "allocation_id", "group_id", "subnet_id")
-
-
-def role_key(tags: Mapping[str, str]) -> Optional[str]:
-    parts = [tags[t] for t in (NODE_TAG, INTERFACE_TAG) if tags.get(t)]
-    return "-".join(parts) or None
 
 
 def resource_id(resource: Mapping[str, Any]) -> str:
@@ -58,7 +53,7 @@ def resource_id(resource: Mapping[str, Any]) -> str:
 def pair_index(resources: List[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
     index: Dict[str, Mapping[str, Any]] = {}
     for resource in resources or []:
-        key = role_key(resource.get("tags") or {})
+        key = tags.role_key(resource.get("tags") or {})
         if key is None:
             continue
         if key in index:

@@ -13,6 +13,8 @@ import ipaddress
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import tags
+
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 PAIR_NAME_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -56,7 +58,7 @@ def validate_pair_name(name: Any) -> List[str]:
     if not isinstance(name, str) or not PAIR_NAME_RE.match(name):
         return [
             f"vmseries_pair_name {name!r} is invalid: use 1-32 characters from a-z, 0-9 and '-' "
-            "(it becomes the vmseries:pair tag and the prefix of every resource name), e.g. 'prod-edge'."
+            f"(it becomes the {tags.PAIR} tag and the prefix of every resource name), e.g. 'prod-edge'."
         ]
     return []
 
@@ -384,7 +386,7 @@ def validate_existing_subnets(
 ) -> List[str]:
     """With vmseries_vpc_id, a subnet of someone else overlapping ours would be adopted or collide.
 
-    ``existing`` holds ``{"id", "cidr", "pair"}`` (pair = the subnet's vmseries:pair tag or None).
+    ``existing`` holds ``{"id", "cidr", "pair"}`` (pair = the subnet's pair tag or None).
     """
     errors: List[str] = []
     for role, net in wanted.items():

@@ -12,6 +12,8 @@ import ipaddress
 import xml.etree.ElementTree as ET
 from typing import Any, Dict, List, Mapping, Optional
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import tags
+
 
 def panos_name(device_index: int, mgmt_interface_swap: bool = False) -> str:
     if mgmt_interface_swap and device_index in (0, 1):
@@ -39,7 +41,7 @@ def row(eni: Mapping[str, Any], subnet_cidr: str, mgmt_interface_swap: bool = Fa
         "public_ip": (eni.get("Association") or {}).get("PublicIp"),
         "source_dest_check": eni.get("SourceDestCheck"),
         "description": eni.get("Description", ""),
-        "tags": {t["Key"]: t["Value"] for t in eni.get("TagSet", [])},
+        "tags": tags.of(eni),
     }
 
 

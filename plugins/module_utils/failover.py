@@ -19,51 +19,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
-INTERFACES = ("untrust", "trust")
-METHODS = ("interface_move", "secondary_ip")
-
-
-@dataclass(frozen=True)
-class EniSight:
-    """One dataplane ENI as EC2 describes it at one poll."""
-
-    eni_id: str
-    instance_id: Optional[str]
-    device_index: Optional[int]
-    attachment_status: Optional[str]  # attaching / attached / detaching / detached, None when available
-    secondary_ips: Tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AddressSight:
-    """An Elastic IP of the dataplane: where EC2 says it is associated."""
-
-    public_ip: str
-    eni_id: Optional[str]
-    private_ip: Optional[str]
-
-
-@dataclass(frozen=True)
-class DataplaneSight:
-    """What EC2 says about the pair's dataplane at one poll. `enis` is keyed as the pair_index
-    filter keys them (`untrust`, `trust` for interface move; `primary-untrust` ... for
-    secondary-IP move), `addresses` by interface, `routes` maps (route table, destination) to the
-    ENI the route targets."""
-
-    enis: Mapping[str, EniSight]
-    addresses: Mapping[str, AddressSight] = field(default_factory=dict)
-    routes: Mapping[Tuple[str, str], Optional[str]] = field(default_factory=dict)
-
-    def instance_of(self, eni_id: Optional[str]) -> Optional[str]:
-        eni = next((e for e in self.enis.values() if e.eni_id == eni_id), None)
-        return eni.instance_id if eni is not None and eni.attachment_status == "attached" else None
-
-    def floating(self, node: str) -> Dict[str, Tuple[str, ...]]:
-        """Secondary-IP move: the floating addresses on `node`'s ENIs, by interface."""
-        return {name: self.enis[f"{node}-{name}"].secondary_ips for name in INTERFACES
-                if f"{node}-{name}" in self.enis and self.enis[f"{node}-{name}"].secondary_ips}
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (  # noqa: F401 - the timeline's inputs
+    DATAPLANE as INTERFACES, METHODS, AddressSight, DataplaneSight, EniSight)
 
 
 @dataclass

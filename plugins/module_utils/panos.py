@@ -43,7 +43,7 @@ except ImportError as error:  # pragma: no cover - reported by require_panos()
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, wait
 
 DEVICE_XPATH = "/config/devices/entry[@name='localhost.localdomain']"
 VSYS1_XPATH = DEVICE_XPATH + "/vsys/entry[@name='vsys1']"
@@ -164,7 +164,7 @@ class PanosConnection:
         With fail=False errors are raised (redacted messages stay on the exception) instead of
         failing the module."""
         started = self._clock()
-        delay = 1.0
+        pauses = wait.Backoff(1.0, MAX_BACKOFF)
         retried = 0
         while True:
             self.attempts += 1
@@ -181,6 +181,7 @@ class PanosConnection:
                     if fail:
                         self.fail_credentials(what)
                     raise
+                delay = pauses.pause()
                 if booting_refusal:
                     self.api_wait["refused_credentials"] += 1
                 elif not is_transient(error):
@@ -221,7 +222,6 @@ class PanosConnection:
                     retried += 1
                     pause = delay
                 self._sleep(pause)
-                delay = min(delay * 2, MAX_BACKOFF)
                 continue
             self.up = True
             return result

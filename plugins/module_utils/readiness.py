@@ -7,7 +7,9 @@ the management services restart that installing a capacity licence causes)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 
 CHASSIS_READY = "<show><chassis-ready></chassis-ready></show>"
 SYSTEM_INFO = "<show><system><info></info></system></show>"
@@ -51,7 +53,9 @@ def wait_until_ready(connection: Any, timeout: float, poll_interval: float) -> D
     started = connection.now()
     chassis_ready_wait: Optional[float] = None
     seen: Dict[str, str] = {}
-    while True:
+
+    def observe() -> Tuple[str, ET.Element, List[Dict[str, str]]]:
+        nonlocal chassis_ready_wait
         ready_text = "".join(connection.op(CHASSIS_READY).find("result").itertext()).strip().lower()
         if ready_text == "yes" and chassis_ready_wait is None:
             chassis_ready_wait = round(connection.now() - started, 1)
@@ -59,21 +63,25 @@ def wait_until_ready(connection: Any, timeout: float, poll_interval: float) -> D
         pending = unfinished_jobs(jobs_response)
         for job in pending:
             seen.setdefault(job["id"], f"{job['id']} {job['type']}")
-        waited = round(connection.now() - started, 1)
-        if ready_text == "yes" and not pending:
-            break
-        if waited >= timeout:
-            why = [] if ready_text == "yes" else [f"show chassis-ready says {ready_text or 'nothing'}"]
-            why += [f"job {j['id']} ({j['type']}) is {j['status']} at {j['progress']}%" for j in pending]
-            module.fail_json(
-                msg=(f"{connection.address} was not ready for configuration after {timeout} s: "
-                     f"{'; '.join(why)}. A VM-Series finishes its boot-time commit (AutoCom) before it takes "
-                     "configuration; raise timeout if it is still booting, or look at 'show jobs all' on it."),
-                waited=waited, jobs_waited_for=list(seen.values()), api_wait=connection.api_wait)
-        connection.pause(poll_interval)
-    autocommit = autocommit_result(jobs_response)
+        return ready_text, jobs_response, pending
+
+    try:
+        waited = wait.wait_for(observe, lambda seen_now: seen_now[0] == "yes" and not seen_now[2], timeout,
+                               "chassis-ready and no unfinished job", wait.interval(poll_interval),
+                               clock=connection.now, sleep=connection.pause)
+    except wait.WaitTimeout as timeout_error:
+        ready_text, _, pending = timeout_error.last.value
+        why = [] if ready_text == "yes" else [f"show chassis-ready says {ready_text or 'nothing'}"]
+        why += [f"job {j['id']} ({j['type']}) is {j['status']} at {j['progress']}%" for j in pending]
+        module.fail_json(
+            msg=(f"{connection.address} was not ready for configuration after {timeout} s: "
+                 f"{'; '.join(why)}. A VM-Series finishes its boot-time commit (AutoCom) before it takes "
+                 "configuration; raise timeout if it is still booting, or look at 'show jobs all' on it."),
+            waited=round(timeout_error.last.seconds, 1), jobs_waited_for=list(seen.values()), api_wait=connection.api_wait)
+        raise  # pragma: no cover - fail_json does not return
+    autocommit = autocommit_result(waited.value[1])
     if autocommit == "FAIL":
         module.warn(f"The boot-time commit (AutoCom) of {connection.address} failed; the next commit commits the whole "
                     "configuration. 'show jobs all' on the firewall says why it failed.")
-    return {"waited": waited, "chassis_ready_wait": chassis_ready_wait or 0.0, "jobs_waited_for": list(seen.values()),
-            "autocommit": autocommit}
+    return {"waited": round(waited.seconds, 1), "chassis_ready_wait": chassis_ready_wait or 0.0,
+            "jobs_waited_for": list(seen.values()), "autocommit": autocommit}

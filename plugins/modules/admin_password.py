@@ -126,11 +126,11 @@ api_wait:
   sample: {seconds: 0.0, attempts: 0, refused_credentials: 0}
 """
 
-import time
-from typing import Any, Tuple
+from typing import Any, List, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     PanosConnection,
     is_invalid_credentials,
@@ -171,47 +171,49 @@ def open_ssh(module: AnsibleModule, host: str, deadline: float) -> Tuple[Any, in
     """A netmiko session as admin with the key pair, retried until deadline: a booting firewall
     refuses connections, and refuses the key until its first-boot setup has installed it."""
     params = module.params
-    attempts = 0
-    delay = 2.0
-    while True:
-        attempts += 1
-        try:
-            session = ConnectHandler(
-                device_type="paloalto_panos", host=host, port=params["ssh_port"], username="admin", use_keys=True,
-                key_file=params["ssh_key_file"], allow_agent=False, fast_cli=True,
-                conn_timeout=params["ssh_timeout"], auth_timeout=params["ssh_timeout"],
-                banner_timeout=params["ssh_timeout"])
-            return session, attempts
-        except Exception as error:  # noqa: BLE001 - netmiko/paramiko/socket errors all mean "not yet"
-            if time.monotonic() + delay >= deadline:
-                auth = "uthentication" in str(error) or type(error).__name__.endswith("AuthenticationException")
-                hint = (f"the firewall refuses the key: check that ssh_key_file ({params['ssh_key_file']}) is the "
-                        "private key of the instance's EC2 key pair" if auth else
-                        "the firewall may still be booting (raise wait_for_ssh_timeout), or the security group "
-                        "does not allow SSH from this controller")
-                module.fail_json(msg=(f"Could not log in over SSH to admin@{host}:{params['ssh_port']} within "
-                                      f"{params['wait_for_ssh_timeout']} s ({attempts} attempts; last error: "
-                                      f"{type(error).__name__}: {error}): {hint}."), ssh_attempts=attempts)
-            time.sleep(delay)
-            delay = min(delay * 2, 15.0)
+
+    def connect() -> Any:
+        return ConnectHandler(
+            device_type="paloalto_panos", host=host, port=params["ssh_port"], username="admin", use_keys=True,
+            key_file=params["ssh_key_file"], allow_agent=False, fast_cli=True,
+            conn_timeout=params["ssh_timeout"], auth_timeout=params["ssh_timeout"],
+            banner_timeout=params["ssh_timeout"])
+
+    try:
+        # netmiko, paramiko and socket errors all mean "not yet" until the deadline.
+        opened = wait.retry_while(connect, lambda _error: True, deadline - wait.now(), f"SSH on {host}",
+                                  wait.Backoff(2.0, 15.0))
+    except Exception as error:  # noqa: BLE001 - the last of the errors retry_while waited out
+        attempts = error.waited.attempts  # type: ignore[attr-defined]
+        auth = "uthentication" in str(error) or type(error).__name__.endswith("AuthenticationException")
+        hint = (f"the firewall refuses the key: check that ssh_key_file ({params['ssh_key_file']}) is the "
+                "private key of the instance's EC2 key pair" if auth else
+                "the firewall may still be booting (raise wait_for_ssh_timeout), or the security group "
+                "does not allow SSH from this controller")
+        module.fail_json(msg=(f"Could not log in over SSH to admin@{host}:{params['ssh_port']} within "
+                              f"{params['wait_for_ssh_timeout']} s ({attempts} attempts; last error: "
+                              f"{type(error).__name__}: {error}): {hint}."), ssh_attempts=attempts)
+        raise  # pragma: no cover - fail_json does not return
+    return opened.value, opened.attempts
 
 
 def wait_chassis_ready(module: AnsibleModule, session: Any, deadline: float) -> float:
     """`show chassis-ready` over SSH until it says yes: before that, PAN-OS's auth service may
     refuse a password that is right. Seconds waited."""
-    started = time.monotonic()
-    while True:
-        output = session.send_command("show chassis-ready", expect_string=r">", strip_prompt=True, cmd_verify=False,
-                                      read_timeout=module.params["ssh_timeout"])
-        if "yes" in output.split():
-            return round(time.monotonic() - started, 1)
-        if time.monotonic() + CHASSIS_READY_POLL >= deadline:
-            session.disconnect()
-            module.fail_json(msg=(f"The firewall at {module.params['ssh_host'] or module.params['provider']['ip_address']} "
-                                  f"answers over SSH but 'show chassis-ready' still said {output.strip()!r} after "
-                                  f"{round(time.monotonic() - started)} s: it has not finished booting. Raise "
-                                  "wait_for_ssh_timeout, or look at the instance's system log in EC2."))
-        time.sleep(CHASSIS_READY_POLL)
+    def ask() -> str:
+        return session.send_command("show chassis-ready", expect_string=r">", strip_prompt=True, cmd_verify=False,
+                                    read_timeout=module.params["ssh_timeout"])
+
+    try:
+        return round(wait.wait_for(ask, lambda output: "yes" in output.split(), deadline - wait.now(),
+                                   "show chassis-ready to say yes", wait.interval(CHASSIS_READY_POLL)).seconds, 1)
+    except wait.WaitTimeout as timeout:
+        session.disconnect()
+        module.fail_json(msg=(f"The firewall at {module.params['ssh_host'] or module.params['provider']['ip_address']} "
+                              f"answers over SSH but 'show chassis-ready' still said {timeout.last.value.strip()!r} after "
+                              f"{round(timeout.last.seconds)} s: it has not finished booting. Raise "
+                              "wait_for_ssh_timeout, or look at the instance's system log in EC2."))
+        raise  # pragma: no cover - fail_json does not return
 
 
 class PasswordRefused(Exception):
@@ -233,7 +235,7 @@ def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
              (f"set mgt-config users {provider['username']} password", r"Enter password", step_timeout),
              (provider["password"], r"Confirm password", step_timeout), (provider["password"], r"#", step_timeout))
     output = ""
-    deadline = time.monotonic() + params["commit_timeout"]
+    deadline = wait.now() + params["commit_timeout"]
     try:
         for command, prompt, timeout in steps:
             answer = session.send_command(command, expect_string=prompt, strip_prompt=False, cmd_verify=False,
@@ -242,15 +244,19 @@ def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
         refusal = cli_refusal(answer)
         if refusal:
             raise PasswordRefused(refusal.replace(provider["password"], "********"))
-        delay = 2.0
-        while True:
-            answer = session.send_command("commit", expect_string=COMMIT_DONE, strip_prompt=False, cmd_verify=False,
-                                          read_timeout=params["commit_timeout"])
-            output += answer
-            if COMMIT_BUSY not in answer or time.monotonic() + delay >= deadline:
-                break
-            time.sleep(delay)
-            delay = min(delay * 2, 15.0)
+        answers: List[str] = []
+
+        def commit() -> str:
+            answers.append(session.send_command("commit", expect_string=COMMIT_DONE, strip_prompt=False,
+                                                cmd_verify=False, read_timeout=params["commit_timeout"]))
+            return answers[-1]
+
+        try:
+            wait.wait_for(commit, lambda answer: COMMIT_BUSY not in answer, deadline - wait.now(),
+                          "the firewall to take the commit", wait.Backoff(2.0, 15.0))
+        except wait.WaitTimeout:
+            pass  # the CLI's last answer, in the output, says why nothing was committed
+        output += "".join(answers)
         output += session.send_command("exit", expect_string=r">", strip_prompt=False, cmd_verify=False,
                                        read_timeout=step_timeout)
     finally:
@@ -279,12 +285,12 @@ def main() -> None:
         module.fail_json(msg="provider.password is required: it is the password this module sets (keep it in Ansible Vault).")
     if not HAS_NETMIKO:
         module.fail_json(msg=missing_required_lib("netmiko"))
-    started = time.monotonic()
+    started = wait.now()
     connection = PanosConnection(module, {**provider, "api_key": None}, api_wait_timeout=params["api_wait_timeout"])
 
     def finish(changed: bool, method: str, key: str = "", attempts: int = 0, ready_wait: float = 0.0) -> None:
         returned = {"api_key": key} if params["return_api_key"] and key else {}
-        module.exit_json(changed=changed, method=method, waited=round(time.monotonic() - started, 1),
+        module.exit_json(changed=changed, method=method, waited=round(wait.now() - started, 1),
                          ssh_attempts=attempts, chassis_ready_wait=ready_wait, api_wait=connection.api_wait, **returned)
 
     key = try_keygen(module, connection, params["api_wait_timeout"])
@@ -322,7 +328,7 @@ def main() -> None:
         module.fail_json(msg=(f"The firewall did not commit the new password; its CLI said: {output[-1500:]} - fix "
                               "what it names (a password complexity profile, for example) and re-run."),
                          output=output, ssh_attempts=attempts)
-    remaining = max(params["wait_for_ssh_timeout"] - (time.monotonic() - started), 60)
+    remaining = max(params["wait_for_ssh_timeout"] - (wait.now() - started), 60)
     key = try_keygen(module, connection, remaining, boot_wait=True)
     if not key:
         module.fail_json(msg=(f"The password was committed over SSH but the XML API on {connection.address} does not "

@@ -108,7 +108,7 @@ from xml.sax.saxutils import escape
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, wait
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_argument_spec
 
 # Refusals that clear by themselves: someone else's commit, a config lock, an HA sync.
@@ -132,57 +132,64 @@ def job_messages(job: ET.Element) -> List[str]:
 
 
 def submit(connection: PanosConnection, command: str, deadline: float) -> Optional[str]:
-    """Start the commit; the job id, or None when the firewall says there is nothing to commit."""
-    delay = 1.0
-    while True:
-        try:
-            response = connection.call("commit", lambda: connection.device.xapi.commit(cmd=command), fail=False)
-            break
-        except Exception as error:  # noqa: BLE001 - classified below; everything else fails the module
-            text = connection.redact(str(error))
-            if any(marker in text for marker in BUSY_MARKERS) and connection.now() + delay < deadline:
-                connection.pause(delay)
-                delay = min(delay * 2, 15.0)
-                continue
-            hint = (" Another commit or a configuration lock kept the firewall busy for the whole timeout; raise "
-                    "timeout or remove the lock." if any(m in text for m in BUSY_MARKERS) else "")
-            connection.module.fail_json(msg=f"Could not start a commit on {connection.address}: {text}.{hint}",
-                                        api_wait=connection.api_wait)
+    """Start the commit; the job id, or None when the firewall says there is nothing to commit.
+    A firewall busy with another commit, a lock or a sync is asked again until the deadline."""
+    def busy(error: BaseException) -> bool:
+        return any(marker in connection.redact(str(error)) for marker in BUSY_MARKERS)
+
+    try:
+        response = wait.retry_while(
+            lambda: connection.call("commit", lambda: connection.device.xapi.commit(cmd=command), fail=False),
+            busy, deadline - connection.now(), "the firewall to take the commit", wait.Backoff(1.0, 15.0),
+            clock=connection.now, sleep=connection.pause).value
+    except Exception as error:  # noqa: BLE001 - every failure to start the commit fails the module
+        text = connection.redact(str(error))
+        hint = (" Another commit or a configuration lock kept the firewall busy for the whole timeout; raise "
+                "timeout or remove the lock." if busy(error) else "")
+        connection.module.fail_json(msg=f"Could not start a commit on {connection.address}: {text}.{hint}",
+                                    api_wait=connection.api_wait)
+        raise  # pragma: no cover - fail_json does not return
     job = response.findtext("result/job") if response is not None else None
     return job.strip() if job else None
 
 
 def wait_for_job(connection: PanosConnection, job_id: str, deadline: float, interval: float) -> ET.Element:
-    while True:
-        response = connection.op(f"<show><jobs><id>{job_id}</id></jobs></show>")
-        job = response.find("result/job")
-        if job is not None and (job.findtext("status") or "").strip() == "FIN":
-            return job
-        if connection.now() >= deadline:
-            progress = job.findtext("progress") if job is not None else "?"
-            connection.module.fail_json(
-                msg=(f"Commit job {job_id} on {connection.address} did not finish within the timeout (progress "
-                     f"{progress}%). It keeps running on the firewall: check it with 'show jobs id {job_id}', then "
-                     "re-run (raise timeout for slow commits)."),
-                job_id=job_id, api_wait=connection.api_wait)
-        connection.pause(interval)
+    def finished(job: Optional[ET.Element]) -> bool:
+        return job is not None and (job.findtext("status") or "").strip() == "FIN"
+
+    try:
+        return wait.wait_for(lambda: connection.op(f"<show><jobs><id>{job_id}</id></jobs></show>").find("result/job"),
+                             finished, deadline - connection.now(), f"commit job {job_id}", wait.interval(interval),
+                             clock=connection.now, sleep=connection.pause).value
+    except wait.WaitTimeout as timeout:
+        job = timeout.last.value
+        progress = job.findtext("progress") if job is not None else "?"
+        connection.module.fail_json(
+            msg=(f"Commit job {job_id} on {connection.address} did not finish within the timeout (progress "
+                 f"{progress}%). It keeps running on the firewall: check it with 'show jobs id {job_id}', then "
+                 "re-run (raise timeout for slow commits)."),
+            job_id=job_id, api_wait=connection.api_wait)
+        raise  # pragma: no cover - fail_json does not return
 
 
 def wait_for_ha_to_settle(connection: PanosConnection, timeout: int, interval: float) -> str:
     """The firewall's own HA state once it is active or passive ('disabled' with HA off)."""
-    deadline = connection.now() + timeout
-    while True:
-        state = ha_state.parse_ha_all(connection.op(ha_state.SHOW_HA_ALL))
-        local = state["local"]["state"]
-        if local in ha_state.STABLE_STATES or not state["enabled"]:
-            return local
-        if connection.now() >= deadline:
-            connection.module.fail_json(
-                msg=(f"The commit on {connection.address} succeeded, but its HA state is still {local} after {timeout} s "
-                     "(a firewall without a peer becomes active after three hello intervals). Check `show "
-                     "high-availability all` on it, or raise the timeout."),
-                ha_state=local, api_wait=connection.api_wait)
-        connection.pause(interval)
+    def settled(state: dict) -> bool:
+        return state["local"]["state"] in ha_state.STABLE_STATES or not state["enabled"]
+
+    try:
+        state = wait.wait_for(lambda: ha_state.parse_ha_all(connection.op(ha_state.SHOW_HA_ALL)), settled, timeout,
+                              "a settled HA state", wait.interval(interval), clock=connection.now,
+                              sleep=connection.pause).value
+    except wait.WaitTimeout as waited:
+        local = waited.last.value["local"]["state"]
+        connection.module.fail_json(
+            msg=(f"The commit on {connection.address} succeeded, but its HA state is still {local} after {timeout} s "
+                 "(a firewall without a peer becomes active after three hello intervals). Check `show "
+                 "high-availability all` on it, or raise the timeout."),
+            ha_state=local, api_wait=connection.api_wait)
+        raise  # pragma: no cover - fail_json does not return
+    return state["local"]["state"]
 
 
 def main() -> None:

@@ -98,16 +98,15 @@ waited:
   type: float
 """
 
-import time
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_spec
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import Health, PairFirewalls, pair_argument_spec
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection
 
-NODES = ("primary", "secondary")
 SYNC_TO_REMOTE = ("<request><high-availability><sync-to-remote><running-config></running-config>"
                   "</sync-to-remote></high-availability></request>")
 SHOW_JOBS = "<show><jobs><all></all></jobs></show>"
@@ -131,102 +130,95 @@ def message_of(response: ET.Element) -> str:
     return " ".join(line for line in lines if line)
 
 
-class Pair:
+class SyncRun:
+    """The pair's firewalls and the module's one deadline for everything it waits for."""
+
     def __init__(self, module: AnsibleModule) -> None:
         self.module = module
         self.params = module.params
-        self.connections = {node: PanosConnection(module, self.params[node]) for node in NODES}
-        self.started = time.monotonic()
-        self.deadline = self.started + self.params["wait_timeout"]
+        self.pair = PairFirewalls(module, module.params)
+        self.started = wait.now()
 
-    def states(self) -> Dict[str, Optional[Dict[str, Any]]]:
-        return {node: conn.read_ha_state() for node, conn in self.connections.items()}
+    def remaining(self) -> float:
+        return self.params["wait_timeout"] - (wait.now() - self.started)
 
-    def summary(self, states: Dict[str, Any]) -> str:
-        return " | ".join(ha_state.describe(node, states.get(node)) for node in NODES)
+    def wait_for_health(self, require_sync: bool, what: str) -> Health:
+        """The pair's health once the firewalls alone judge it healthy (with or without sync)."""
+        try:
+            return wait.wait_for(lambda: self.pair.health(require_sync=require_sync), lambda health: health.healthy,
+                                 self.remaining(), what, wait.interval(self.params["poll_interval"])).value
+        except wait.WaitTimeout as timeout:
+            self.module.fail_json(
+                msg=(f"Gave up after {self.params['wait_timeout']} s waiting for {what}. Now: "
+                     f"{' | '.join(timeout.last.value.summary())}. Check `show high-availability all` and `show jobs "
+                     "all` on both firewalls, or raise wait_timeout."),
+                waited=round(wait.now() - self.started, 1))
+            raise  # pragma: no cover - fail_json does not return
 
-    def wait(self, done: Any, what: str, states: Dict[str, Any]) -> Dict[str, Any]:
-        """Poll until done(states) is true or the deadline passes (then fail naming `what`)."""
-        while not done(states):
-            if time.monotonic() >= self.deadline:
-                self.module.fail_json(
-                    msg=(f"Gave up after {self.params['wait_timeout']} s waiting for {what}. Now: {self.summary(states)}. "
-                         "Check `show high-availability all` and `show jobs all` on both firewalls, or raise "
-                         "wait_timeout."),
-                    waited=round(time.monotonic() - self.started, 1))
-            time.sleep(self.params["poll_interval"])
-            states = self.states()
-        return states
+    def peer_jobs_done(self, passive: str, before: Dict[str, ET.Element]) -> List[Dict[str, str]]:
+        """The jobs that appeared on the passive since `before`, once all of them have finished; fails
+        when one of them failed. [] when none appeared (the sync is then judged by running-sync)."""
+        def observe() -> List[Dict[str, Any]]:
+            new = {i: job for i, job in job_ids(self.pair.firewalls[passive]).items() if i not in before}
+            return [{"id": i, "type": (job.findtext("type") or "").strip(), "status": (job.findtext("status") or "").strip(),
+                     "result": (job.findtext("result") or "").strip(),
+                     "details": [" ".join(line.itertext()).strip() for line in job.findall("details/line")]}
+                    for i, job in sorted(new.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)]
 
+        def settled(jobs: List[Dict[str, Any]]) -> bool:
+            return all(j["status"] == "FIN" for j in jobs) or any(j["status"] == "FIN" and j["result"] == "FAIL" for j in jobs)
 
-def formed(states: Dict[str, Any]) -> bool:
-    return not ha_state.pair_problems(states, require_sync=False)
-
-
-def all_synced(states: Dict[str, Any]) -> bool:
-    return formed(states) and all(states[node]["running_sync"] == SYNCED for node in NODES)
-
-
-def peer_jobs_done(pair: Pair, passive: str, before: Dict[str, ET.Element]) -> List[Dict[str, str]]:
-    """The jobs that appeared on the passive since `before`, once all of them have finished; fails
-    when one of them failed. [] when none appeared (the sync is then judged by running-sync)."""
-    while True:
-        new = {i: job for i, job in job_ids(pair.connections[passive]).items() if i not in before}
-        jobs = [{"id": i, "type": (job.findtext("type") or "").strip(), "status": (job.findtext("status") or "").strip(),
-                 "result": (job.findtext("result") or "").strip(),
-                 "details": [" ".join(line.itertext()).strip() for line in job.findall("details/line")]}
-                for i, job in sorted(new.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)]
+        try:
+            jobs = wait.wait_for(observe, settled, self.remaining(), f"the sync jobs on {passive}",
+                                 wait.interval(self.params["poll_interval"])).value
+        except wait.WaitTimeout as timeout:
+            jobs = timeout.last.value
+            pending = ", ".join(f"{j['id']} ({j['type']}, {j['status']})" for j in jobs if j["status"] != "FIN")
+            self.module.fail_json(msg=(f"The sync to {passive} did not finish within {self.params['wait_timeout']} s: "
+                                       f"job {pending} still running there. Check it with `show jobs all`."),
+                                  peer_jobs=jobs)
         failed = [j for j in jobs if j["status"] == "FIN" and j["result"] == "FAIL"]
         if failed:
             job = failed[0]
-            pair.module.fail_json(msg=(f"The sync to {passive} failed: its job {job['id']} ({job['type']}) ended FAIL: "
+            self.module.fail_json(msg=(f"The sync to {passive} failed: its job {job['id']} ({job['type']}) ended FAIL: "
                                        f"{' | '.join(job['details']) or 'no details'}. Fix what it names on {passive} "
                                        "(`show jobs id` there), then re-run."), peer_jobs=jobs)
-        if all(j["status"] == "FIN" for j in jobs):
-            return [{k: j[k] for k in ("id", "type", "result")} for j in jobs]
-        if time.monotonic() >= pair.deadline:
-            pending = ", ".join(f"{j['id']} ({j['type']}, {j['status']})" for j in jobs if j["status"] != "FIN")
-            pair.module.fail_json(msg=(f"The sync to {passive} did not finish within {pair.params['wait_timeout']} s: "
-                                       f"job {pending} still running there. Check it with `show jobs all`."),
-                                  peer_jobs=jobs)
-        time.sleep(pair.params["poll_interval"])
+        return [{k: j[k] for k in ("id", "type", "result")} for j in jobs]
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "primary": {"type": "dict", "required": True, "options": provider_spec()},
-            "secondary": {"type": "dict", "required": True, "options": provider_spec()},
+            **pair_argument_spec(),
             "wait_timeout": {"type": "int", "default": 300},
             "poll_interval": {"type": "float", "default": 1.0},
         },
         supports_check_mode=True,
     )
-    pair = Pair(module)
-    states = pair.wait(formed, "the pair to form (one active and one passive firewall, connected)", pair.states())
-    waited = round(time.monotonic() - pair.started, 1)
-    active = ha_state.active_node(states)
-    passive = next(node for node in NODES if node != active)
-    before = {node: states[node]["running_sync"] for node in NODES}
+    run = SyncRun(module)
+    health = run.wait_for_health(False, "the pair to form (one active and one passive firewall, connected)")
+    waited = round(wait.now() - run.started, 1)
+    active, passive = health.active, health.passive
+    before = {node: health.states[node]["running_sync"] for node in health.states}
     result: Dict[str, Any] = {"active": active, "passive": passive, "running_sync_before": before, "waited": waited}
-    if all_synced(states):
+    if all(sync == SYNCED for sync in before.values()):
         module.exit_json(changed=False, msg=f"The pair is synchronized ({active} active); nothing to sync.", **result)
     if module.check_mode:
         module.exit_json(changed=True, msg=f"{passive} is {before[passive]}: a sync from {active} would be requested.",
                          **result)
 
-    jobs_before = job_ids(pair.connections[passive])
-    requested = time.monotonic()
+    jobs_before = job_ids(run.pair.firewalls[passive])
+    requested = wait.now()
     response = ""
     if IN_PROGRESS not in before.values():
-        response = message_of(pair.connections[active].op(SYNC_TO_REMOTE))
+        response = message_of(run.pair.firewalls[active].op(SYNC_TO_REMOTE))
         if QUEUED not in response and ALREADY_SYNCING not in response:
             module.fail_json(msg=(f"{active} did not start the sync to {passive}; it answered: {response!r}. Resolve "
                                   "what it names (pending local commits, commit locks) and re-run."),
                              response=response, **result)
-    jobs = peer_jobs_done(pair, passive, jobs_before)
-    states = pair.wait(all_synced, f"both firewalls to report the running configuration {SYNCED}", pair.states())
-    seconds = round(time.monotonic() - requested, 1)
+    jobs = run.peer_jobs_done(passive, jobs_before)
+    run.wait_for_health(True, f"both firewalls to report the running configuration {SYNCED}")
+    seconds = round(wait.now() - requested, 1)
     done_jobs = ", ".join(f"{j['type']} job {j['id']} on {passive} {j['result']}" for j in jobs) or f"no job listed on {passive}"
     module.exit_json(changed=bool(response), response=response, peer_jobs=jobs, sync_seconds=seconds,
                      msg=f"{passive} was {before[passive]}; synced from {active} in {seconds} s ({done_jobs}).", **result)

@@ -183,6 +183,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import aws_preflight as checks
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import tags
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import default_route, route_target
 
 
@@ -214,21 +215,17 @@ def existing_subnets(client, vpc_id: str) -> List[Dict[str, Any]]:
     result = []
     for page in paginator.paginate(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]):
         for subnet in page["Subnets"]:
-            tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
-            result.append({"id": subnet["SubnetId"], "cidr": subnet["CidrBlock"], "pair": tags.get("vmseries:pair")})
+            result.append({"id": subnet["SubnetId"], "cidr": subnet["CidrBlock"], "pair": tags.of(subnet).get(tags.PAIR)})
     return result
 
 
 def pair_enis(client, pair_name: str) -> Dict[str, str]:
     """The pair's existing ENIs, pair_index key (`primary-mgmt`, `untrust`, ...) to ENI id."""
     found: Dict[str, str] = {}
-    pages = client.get_paginator("describe_network_interfaces").paginate(
-        Filters=[{"Name": "tag:vmseries:pair", "Values": [pair_name]}])
+    pages = client.get_paginator("describe_network_interfaces").paginate(Filters=tags.pair_filters(pair_name))
     for page in pages:
         for eni in page["NetworkInterfaces"]:
-            tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
-            key = "-".join(v for v in (tags.get("vmseries:node"), tags.get("vmseries:interface")) if v)
-            found[key] = eni["NetworkInterfaceId"]
+            found[tags.role_key(tags.of(eni)) or ""] = eni["NetworkInterfaceId"]
     return found
 
 

@@ -131,7 +131,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints, tags
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.routes import default_route, route_target
 
 TAG = "vmseries:fingerprint"
@@ -140,8 +140,9 @@ IAM_PARTS = ("inputs", "role", "policies", "profile")
 NODE_INTERFACES = ("mgmt", "ha2")
 
 
-def tags_of(resource: Dict[str, Any], key: str = "Tags") -> Dict[str, str]:
-    return {t["Key"]: t["Value"] for t in resource.get(key) or [] if t["Key"] != TAG}
+def tags_of(resource: Dict[str, Any]) -> Dict[str, str]:
+    """A resource's tags but the recorded fingerprint, which is not what it fingerprints."""
+    return {key: value for key, value in tags.of(resource).items() if key != TAG}
 
 
 def eni_labels(enis: List[Dict[str, Any]]) -> Dict[str, str]:
@@ -149,10 +150,10 @@ def eni_labels(enis: List[Dict[str, Any]]) -> Dict[str, str]:
     interface alone for the dataplane, whose addresses and routes move between the firewalls."""
     labels = {}
     for eni in enis:
-        tags = tags_of(eni, "TagSet")
-        interface = tags.get("vmseries:interface", "unknown")
-        node = tags.get("vmseries:node")
-        labels[eni["NetworkInterfaceId"]] = f"{node}-{interface}" if node and interface in NODE_INTERFACES else interface
+        eni_tags = tags_of(eni)
+        interface = eni_tags.get(tags.INTERFACE, "unknown")
+        # The dataplane's own ENIs count by interface, whichever node they belong to.
+        labels[eni["NetworkInterfaceId"]] = (tags.role_key(eni_tags) or interface) if interface in NODE_INTERFACES else interface
     return labels
 
 
@@ -187,7 +188,7 @@ def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_
         vpc.update(observed["vpc_attributes"].get(vpc["id"], {}))
     tables = []
     for table in observed["route_tables"]:
-        own = tags_of(table).get("vmseries:pair") == pair_name
+        own = tags_of(table).get(tags.PAIR) == pair_name
         if not own and table["RouteTableId"] not in user_tables:
             continue
         counted = table.get("Routes") or [] if own else [r for r in [default_route(table)] if r is not None]
@@ -202,7 +203,7 @@ def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_
     for eni in observed["enis"]:
         for address in eni.get("PrivateIpAddresses") or []:
             if not address.get("Primary"):
-                floating.setdefault(tags_of(eni, "TagSet").get("vmseries:interface", "unknown"), []).append(address["PrivateIpAddress"])
+                floating.setdefault(tags_of(eni).get(tags.INTERFACE, "unknown"), []).append(address["PrivateIpAddress"])
     return {
         "vpc": vpcs,
         "subnets": sorted(({"id": s["SubnetId"], "cidr": s["CidrBlock"], "az": s["AvailabilityZone"], "tags": tags_of(s),
@@ -218,7 +219,7 @@ def network_parts(observed: Dict[str, Any], pair_name: str, own_vpc: bool, user_
         "enis": sorted(({"id": e["NetworkInterfaceId"], "subnet": e.get("SubnetId"), "description": e.get("Description"),
                          "groups": sorted(g["GroupId"] for g in e.get("Groups") or []),
                          "source_dest_check": e.get("SourceDestCheck"), "address": e.get("PrivateIpAddress"),
-                         "tags": tags_of(e, "TagSet")} for e in observed["enis"]), key=lambda e: e["id"]),
+                         "tags": tags_of(e)} for e in observed["enis"]), key=lambda e: e["id"]),
         "floating": {interface: sorted(addresses) for interface, addresses in floating.items()},
         "eips": sorted(({"id": a.get("AllocationId"), "public_ip": a.get("PublicIp"), "address": a.get("PrivateIpAddress"),
                          "on": labels.get(a.get("NetworkInterfaceId") or "", a.get("NetworkInterfaceId")), "tags": tags_of(a)}
@@ -250,7 +251,7 @@ def differences(recorded: str, current: str, names: Tuple[str, ...] = PARTS) -> 
 
 
 def describe(ec2: Any, pair_name: str, vpc_id: Optional[str]) -> Dict[str, Any]:
-    pair_filter = {"Name": "tag:vmseries:pair", "Values": [pair_name]}
+    pair_filter = tags.pair_filters(pair_name)[0]
     if vpc_id:
         vpcs = ec2.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])["Vpcs"]
     else:
@@ -295,7 +296,7 @@ def describe_iam(iam: Any, name: str) -> Dict[str, Any]:
 
 def holder_of(observed: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The management subnet, which carries the recorded fingerprint."""
-    return next((s for s in observed["subnets"] if tags_of(s).get("vmseries:interface") == "mgmt"), None)
+    return next((s for s in observed["subnets"] if tags_of(s).get(tags.INTERFACE) == "mgmt"), None)
 
 
 def main() -> None:
@@ -324,7 +325,7 @@ def main() -> None:
         parts = network_parts(observed, pair, not params["vpc_id"], params["route_table_ids"])
         holder = holder_of(observed)
         holder_name = holder and f"subnet {holder['SubnetId']}"
-        missing_holder = (f"Pair {pair} has no management subnet (tags vmseries:pair={pair}, vmseries:interface=mgmt) to "
+        missing_holder = (f"Pair {pair} has no management subnet (tags {tags.PAIR}={pair}, {tags.INTERFACE}=mgmt) to "
                           "record its network on: the network stage has not made it. Run playbooks/network.yml and read its "
                           "first failure.")
     else:
@@ -340,7 +341,7 @@ def main() -> None:
         missing_holder = (f"Pair {pair} has no IAM role {params['iam_name']} to record its IAM stage on: the stage has not "
                           "made it. Run playbooks/iam.yml and read its first failure.")
     current = fingerprint(params["inputs_digest"], parts, names)
-    recorded = {t["Key"]: t["Value"] for t in (holder or {}).get("Tags") or []}.get(TAG, "")
+    recorded = tags.of(holder or {}).get(TAG, "")
     result = {"fingerprint": current, "recorded": recorded, "differences": differences(recorded, current, names)}
     if not params["record"]:
         module.exit_json(changed=False, converged=bool(recorded) and recorded == current, **result)

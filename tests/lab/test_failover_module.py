@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from .pairs import PASSWORD
+
+SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-availability></request>"
+FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
 from .test_failover import build_pair, failover_bound, timings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +45,8 @@ def run(running_lab, tmp_path, pair, tasks):
 
 
 def pair_task(module, register="result", ignore_errors=False, **options):
+    if module == "pair_state":
+        options = {"pair_name": "{{ pair_name }}", **options}
     return {"name": module, f"vmseries.aws_ha.{module}": {"primary": "{{ providers.primary }}",
                                                          "secondary": "{{ providers.secondary }}", **options},
             "register": register, "ignore_errors": ignore_errors}
@@ -66,13 +71,81 @@ def test_pair_state_sees_a_healthy_pair(pair, running_lab, tmp_path):
     assert "Lab-Secret" not in proc.stdout
 
 
+def judged_by_both(running_lab, tmp_path, pair):
+    """The pair check's module and failover verification's health check (check mode: nothing is
+    triggered) on the pair as it is now: both results."""
+    tasks = [pair_task("pair_state", register="checked", ignore_errors=True, wait_timeout=2),
+             {**verify_task(), "check_mode": True, "register": "verified"},
+             {"name": "both", "ansible.builtin.set_fact": {"result": {"checked": "{{ checked }}", "verified": "{{ verified }}"}}}]
+    proc, result = run(running_lab, tmp_path, pair, tasks)
+    assert result is not None, proc.stdout[-3000:]
+    return result["checked"], result["verified"]
+
+
+def assert_both_refuse(running_lab, tmp_path, pair, expected):
+    """Both refuse the pair, name the same conditions, and `expected` is among them."""
+    checked, verified = judged_by_both(running_lab, tmp_path, pair)
+    assert checked.get("failed") and verified.get("failed"), (checked.get("msg"), verified.get("msg"))
+    assert "Refusing to fail over" in verified["msg"]
+    assert checked["problems"] == verified["problems"], (checked["problems"], verified["problems"])
+    assert any(expected in problem for problem in checked["problems"]), checked["problems"]
+    return checked["problems"]
+
+
+def test_the_pair_check_and_failover_verification_refuse_the_same_conditions(pair, running_lab, tmp_path):
+    """Each way a deployed interface-move pair can be unhealthy while both firewalls answer, made in
+    the lab and put right again: the pair check and failover verification refuse it with the same
+    reasons. (Not synchronized: test_without_the_config_sync_the_pair_check_fails; licences that
+    differ: tests/lab/test_licensing.py.)"""
+    p, devices = pair
+    ec2 = running_lab.client("ec2")
+    checked, verified = judged_by_both(running_lab, tmp_path, p)
+    assert not checked.get("failed") and not verified.get("failed"), (checked.get("msg"), verified.get("msg"))
+    allocation = ec2.describe_addresses(PublicIps=[p.ips["untrust-public"]])["Addresses"][0]["AllocationId"]
+
+    ec2.associate_address(AllocationId=allocation, NetworkInterfaceId=p.enis["secondary-ha2"], AllowReassociation=True)
+    assert_both_refuse(running_lab, tmp_path, p, f"Elastic IP {p.ips['untrust-public']} of untrust is associated "
+                                                 "through secondary, not the active primary")
+    ec2.associate_address(AllocationId=allocation, NetworkInterfaceId=p.enis["untrust"], AllowReassociation=True)
+
+    ec2.replace_route(RouteTableId=p.route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=p.enis["secondary-ha2"])
+    assert_both_refuse(running_lab, tmp_path, p, f"route 0.0.0.0/0 of {p.route_table} leads to secondary "
+                                                 f"({p.enis['secondary-ha2']}), not the active primary")
+    ec2.replace_route(RouteTableId=p.route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=p.enis["trust"])
+
+    devices["secondary"].op(SUSPEND, cmd_xml=False)
+    running_lab.wait_for(lambda: devices["secondary"].show_highavailability_state()[0] == "suspended", what="suspended")
+    assert_both_refuse(running_lab, tmp_path, p, "secondary is suspended")
+    devices["secondary"].op(FUNCTIONAL, cmd_xml=False)
+    running_lab.wait_for(lambda: devices["secondary"].show_highavailability_state()[0] == "passive", timeout=30,
+                         what="passive again")
+
+    def attachment_of(eni):
+        return ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0].get("Attachment") or {}
+
+    def move_trust_to(instance, index):
+        ec2.detach_network_interface(AttachmentId=attachment_of(p.enis["trust"])["AttachmentId"])
+        running_lab.wait_for(lambda: not attachment_of(p.enis["trust"]), what="trust ENI detached")
+        ec2.attach_network_interface(NetworkInterfaceId=p.enis["trust"], InstanceId=instance, DeviceIndex=index)
+        running_lab.wait_for(lambda: attachment_of(p.enis["trust"]).get("Status") == "attached", what="trust ENI attached")
+
+    move_trust_to(p.secondary, 2)
+    problems = assert_both_refuse(running_lab, tmp_path, p, f"the trust ENI {p.enis['trust']} is attached to "
+                                                            "secondary, not to the active primary")
+    # The route through that ENI now leads to the passive as well: every condition is named.
+    assert any(problem.startswith(f"route 0.0.0.0/0 of {p.route_table} leads to secondary") for problem in problems)
+    move_trust_to(p.primary, 3)
+    proc, result = run(running_lab, tmp_path, p, [pair_task("pair_state", expect_active="primary", wait_timeout=30)])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
 def test_without_the_config_sync_the_pair_check_fails(running_lab, tmp_path):
     """A pair configured as the collection configures it (the dataplane on the firewall holding
     the ENIs only) forms not synchronized, and the lab, like PAN-OS, leaves it so: the pair check
     fails until the collection's explicit sync has run, which is requested once and not again."""
     p, _ = build_pair(running_lab, synced=False)
-    proc, result = run(running_lab, tmp_path, p, [pair_task("pair_state", ignore_errors=True, wait_timeout=5)])
-    assert result["failed"] and "running config not synchronized" in result["msg"], proc.stdout[-3000:]
+    # Failover verification refuses it for the same reason.
+    assert_both_refuse(running_lab, tmp_path, p, "running config not synchronized")
     proc, result = run(running_lab, tmp_path, p, [pair_task("config_sync")])
     assert proc.returncode == 0 and result["changed"], proc.stdout[-3000:]
     assert "was not synchronized; synced from primary" in result["msg"] and result["peer_jobs"][0]["type"] == "HA-Sync"

@@ -15,6 +15,7 @@ from panos.errors import PanDeviceError
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
 from .pairs import configure_ha, connect, launch_pair, set_password
+from .test_failover_module import assert_both_refuse
 
 SYSTEM_INFO = "<show><system><info></info></system></show>"
 DEACTIVATE = "<request><license><deactivate><VM-Capacity><mode>auto</mode></VM-Capacity></deactivate></license></request>"
@@ -137,7 +138,7 @@ def test_payg_boots_licensed_and_refuses_auth_codes(running_lab):
     assert "PAYG" in str(refused.value)
 
 
-def test_peers_with_different_licences_one_goes_non_functional(running_lab):
+def test_peers_with_different_licences_one_goes_non_functional(running_lab, tmp_path):
     pair, devices = licensed_pair(running_lab)
     for node, model in (("primary", "VM-300"), ("secondary", "VM-100")):
         devices[node].activate_feature_using_authorization_code(add_code(running_lab, model=model, count=1))
@@ -167,13 +168,17 @@ def test_peers_with_different_licences_one_goes_non_functional(running_lab):
     assert (local.findtext("vm-license"), local.findtext("vm-license-compat")) == ("VM-100", "Mismatch")
     assert local.findtext("last-error-reason") == "VM License mismatches with peer"
     assert seen["secondary"].findtext("result/group/peer-info/vm-license") == "VM-300"
-    running_lab.wait_for(lambda: states()["primary"].findtext("result/group/local-info/state") == "active",
-                         what="the primary active")
-    assert states()["primary"].findtext("result/group/peer-info/state") == "non-functional"
+    # The primary learns its peer's new state from the next hello: wait for both views.
+    running_lab.wait_for(lambda: (states()["primary"].findtext("result/group/local-info/state"),
+                                  states()["primary"].findtext("result/group/peer-info/state")) == ("active", "non-functional"),
+                         what="the primary active, seeing its peer non-functional")
     # What the collection's pair check makes of it: the non-functional peer named, with both licences.
     problems = ha_state.pair_problems({node: ha_state.parse_ha_all(xml) for node, xml in states().items()})
     assert problems == ["secondary is non-functional (VM License mismatches with peer: it has VM-100, its peer VM-300; "
                         "HA peers need identical licences, license both from auth codes of the same model)"]
+    # The pair check and failover verification refuse it alike, naming both licences.
+    both = assert_both_refuse(running_lab, tmp_path, pair, "the peers' licences differ (primary VM-300, secondary VM-100)")
+    assert problems[0] in both
 
 
 def test_license_cli_refuses_unknown_models(running_lab):

@@ -10,6 +10,7 @@ from netmiko import NetmikoAuthenticationException, NetmikoTimeoutException
 from panos.base import PanDevice
 from panos.errors import PanDeviceXapiError
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 from ansible_collections.vmseries.aws_ha.plugins.modules import admin_password
 
 OK_OUTPUT = {
@@ -48,7 +49,7 @@ def firewall(monkeypatch, fake_xapi, provider):
     state = {"password_set": False, "keygens": 0, "connects": [], "connect_errors": [], "outputs": dict(OK_OUTPUT),
              "auth_up": True}
     clock = FakeClock()
-    monkeypatch.setattr(admin_password, "time", clock)
+    monkeypatch.setattr(wait, "time", clock)
 
     def keygen(self):
         state["keygens"] += 1

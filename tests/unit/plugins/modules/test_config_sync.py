@@ -11,6 +11,7 @@ from conftest import FakeClock, FakeXapi, ModuleExit
 from panos.firewall import Firewall
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos as panos_utils
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 from ansible_collections.vmseries.aws_ha.plugins.modules import config_sync
 
 QUEUED = "HA synchronization job has been queued on peer. Please check job status on peer."
@@ -62,7 +63,7 @@ def pair(monkeypatch):
         return device
 
     monkeypatch.setattr(panos_utils, "Firewall", firewall)
-    monkeypatch.setattr(config_sync, "time", clock)
+    monkeypatch.setattr(wait, "time", clock)
     active, passive = nodes["192.0.2.10"], nodes["192.0.2.11"]
 
     def sync_runs_a_job_on_the_passive():
