@@ -23,6 +23,10 @@ description:
     reach the Palo Alto licensing server for both.
   - Refusals of the licensing server (an invalid auth code, an auth code with no capacity left, a
     wrong API key) fail the module with PAN-OS's own words and what to do.
+  - No result, message or failure carries a secret, neither O(auth_code), O(licensing_api_key), the provider's
+    password or API key, nor the auth code C(request license info) lists beside each licence (at teardown no option
+    of the task holds it, so C(no_log) could not mask it). RV(licenses) and RV(deactivated) leave it out, and
+    PAN-OS's words are passed on with each of these secrets masked.
 author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
@@ -61,6 +65,8 @@ extends_documentation_fragment:
   - vmseries.aws_ha.provider.provider_only
 notes:
   - Part of the C(vmseries.aws_ha.panos) action group.
+  - The auth code a firewall's licence came from is not returned; the Customer Support Portal (Assets) lists the
+    devices of each auth code by serial number (RV(serial)).
   - Check mode reads the firewall and reports what it would do; diff mode is not supported (a licence is not configuration).
   - The texts for an exhausted auth code or a wrong licensing API key are not published by Palo Alto; the module
     passes on whatever PAN-OS says.
@@ -111,20 +117,26 @@ serial:
   type: str
   sample: "007955100000001"
 licenses:
-  description: The licences installed (C(request license info)) at the end.
+  description:
+    - The licences installed (C(request license info)) at the end, each with C(feature), C(description), C(serial),
+      C(issued), C(expires) and C(expired).
+    - Without the auth code PAN-OS lists beside each licence (C(authcode)), a secret.
   returned: always
   type: list
   elements: dict
-  sample: [{feature: PA-VM, description: Standard VM-300, serial: "007955100000001", expires: Never, authcode: I1234567}]
+  sample: [{feature: PA-VM, description: Standard VM-300, serial: "007955100000001", issued: "November 25, 2026",
+            expires: Never, expired: "no"}]
 restart_wait:
   description: Seconds from the licence fetch until the firewall was ready again (0 when nothing was fetched).
   returned: always
   type: float
 deactivated:
-  description: The licences given back (O(state=absent)), as RV(licenses) listed them before.
+  description: The licences given back (O(state=absent)), as RV(licenses) listed them before (without their auth code).
   returned: always
   type: list
   elements: dict
+  sample: [{feature: PA-VM, description: Standard VM-300, serial: "007955100000001", issued: "November 25, 2026",
+            expires: Never, expired: "no"}]
 """
 
 import xml.etree.ElementTree as ET
@@ -169,14 +181,19 @@ def read_system(system: Optional[ET.Element]) -> Dict[str, Any]:
             "payg": text("vm-cpuid").startswith("AWSMP:")}
 
 
+# What a result says of each licence. Not the <authcode>: it licenses further firewalls, and at
+# teardown no option of the task holds it, so Ansible's no_log masking would not catch it.
+LICENSE_FIELDS = ("feature", "description", "serial", "issued", "expires", "expired")
+
+
 def read_licenses(response: ET.Element) -> List[Dict[str, Optional[str]]]:
-    fields = ("feature", "description", "serial", "issued", "expires", "expired", "authcode")
-    return [{name: (entry.findtext(name) or "").strip() or None for name in fields}
+    return [{name: (entry.findtext(name) or "").strip() or None for name in LICENSE_FIELDS}
             for entry in response.findall("result/licenses/entry")]
 
 
-def panos_text(connection: PanosConnection, error: BaseException) -> str:
-    return connection.redact(str(error)).strip()
+def read_auth_codes(response: ET.Element) -> List[str]:
+    return [code for code in ((entry.findtext("authcode") or "").strip()
+                              for entry in response.findall("result/licenses/entry")) if code]
 
 
 class Licensing:
@@ -184,10 +201,27 @@ class Licensing:
         self.module = module
         self.params = module.params
         self.connection = PanosConnection(module, self.params["provider"])
+        self.secrets = {value for value in (self.params["auth_code"], self.params["licensing_api_key"]) if value}
 
     def state(self) -> Tuple[Dict[str, Any], List[Dict[str, Optional[str]]]]:
         system = read_system(self.connection.op(SYSTEM_INFO).find("result/system"))
-        return system, read_licenses(self.connection.op(LICENSE_INFO))
+        info = self.connection.op(LICENSE_INFO)
+        for code in read_auth_codes(info):
+            # PAN-OS may name the auth code in a later answer (a refused deactivation): masked there
+            # too, and by Ansible in anything else the module returns.
+            self.secrets.add(code)
+            self.module.no_log_values.add(code)
+        return system, read_licenses(info)
+
+    def panos_text(self, error: BaseException) -> str:
+        """PAN-OS's words for a refusal, without any secret the module knows of."""
+        return self.redact(str(error)).strip()
+
+    def redact(self, text: str) -> str:
+        text = self.connection.redact(text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "********")
+        return text
 
     def raw_op(self, cmd: str) -> Tuple[Optional[ET.Element], Optional[BaseException]]:
         """One request that changes the licence, not retried (a retry could use a second seat):
@@ -248,7 +282,7 @@ class Licensing:
             # The firewall may drop the connection as it restarts its services (pan-os-ansible#183):
             # the licence is checked once it is back.
             return
-        text = panos_text(self.connection, error)
+        text = self.panos_text(error)
         if is_invalid_credentials(error):
             self.connection.fail_credentials("fetch the licence")
         advice = ("Check vmseries_auth_code against the Customer Support Portal (Assets > Auth Codes)."
@@ -297,16 +331,15 @@ class Licensing:
             self.exit(True, deactivated=capacity, system=system, licences=licences)
         _answer, error = self.raw_op(api_key_cmd(key))
         if error is not None and "same as old" not in str(error).lower():
-            self.module.fail_json(msg=(f"{address} did not take the licensing API key: PAN-OS says: "
-                                       f"{panos_text(self.connection, error).replace(key, '********')}."))
+            self.module.fail_json(msg=f"{address} did not take the licensing API key: PAN-OS says: {self.panos_text(error)}.")
         answer, error = self.raw_op(DEACTIVATE)
         system, remaining = self.state()
         if system["model"] is not None:
-            said = (panos_text(self.connection, error) if error is not None
-                    else "".join(answer.find("result").itertext()).strip() if answer is not None else "")
+            said = self.redact(str(error) if error is not None
+                               else "".join(answer.find("result").itertext()) if answer is not None else "").strip()
             self.module.fail_json(msg=(
                 f"{address} still holds its {system['model']} licence after the deactivation request: PAN-OS says: "
-                f"{said.replace(key, '********')}. Check the licensing API key and that the firewall reaches the "
+                f"{said}. Check the licensing API key and that the firewall reaches the "
                 "licensing server; the instance was not terminated."), licenses=remaining)
         self.exit(True, deactivated=capacity, system=system, licences=remaining)
 

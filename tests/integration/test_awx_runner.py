@@ -7,6 +7,11 @@ credential injects, its key written to a file of the job) and env/envvars; the c
 from the execution environment (here: the built tarball, installed as execution-environment.yml
 installs it). As under AWX, the EC2 key pair is the operator's, imported before the first run,
 and its private key reaches the job only through the credential.
+
+Every job runs at -vvv with secrets of this module's own (issue 22: no secret in any result): the
+last test looks for each of them in every job's output, AWX job events and reports, after the
+deploy licensed the pair from the auth code, the failover logged in with the API keys and the
+teardown gave the licences back with the licensing API key.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import paramiko
 import pytest
@@ -31,7 +37,15 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PAIR = "lab-pair"
-ADMIN_PASSWORD = "awx-Admin-1"
+# New on every run and found nowhere else, so one seen in a job's output can only have leaked from
+# the job: the admin password (PAN-OS's rules: upper and lower case, a digit), and an auth code
+# and a licensing API key that the lab's licensing server knows for this module's jobs alone.
+ADMIN_PASSWORD = f"Awx-{uuid.uuid4().hex[:12]}-9"
+AUTH_CODE = f"I{uuid.uuid4().hex[:12].upper()}"
+LICENSE_API_KEY = f"licensing-{uuid.uuid4().hex}"
+AUTH_CODE_SEATS = 2
+# What AWX's job template verbosity 3 (Debug) gives ansible-playbook; the most a job shows.
+VERBOSITY = "-vvv"
 
 
 class _Loader(yaml.SafeLoader):
@@ -51,9 +65,37 @@ def awx_lab(tmp_path_factory) -> Iterator[Lab]:
         pytest.fail("`vmseries-lab up` did not start: the job templates need the firewall twins")
     state = json.loads((state_dir / "state.json").read_text())
     try:
-        yield Lab(state_dir=state_dir, endpoint_url=state["aws_endpoint_url"], region=state["region"], kind="vmseries-lab")
+        lab = Lab(state_dir=state_dir, endpoint_url=state["aws_endpoint_url"], region=state["region"], kind="vmseries-lab")
+        lab_cli(lab, "license", "add", AUTH_CODE, "--model", "VM-300", "--count", str(AUTH_CODE_SEATS))
+        lab_cli(lab, "license", "api-key", LICENSE_API_KEY)
+        yield lab
     finally:
         _stop_cli(str(VENV_BIN / "vmseries-lab"), state_dir, proc)
+
+
+def lab_cli(lab: Lab, *args: str) -> str:
+    return subprocess.run([str(VENV_BIN / "vmseries-lab"), *args, "--state-dir", str(lab.state_dir)],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def auth_code_seats(lab: Lab) -> Dict[str, Any]:
+    """The licensing server's count of AUTH_CODE: used, left, and the serials holding it."""
+    return next(c for c in json.loads(lab_cli(lab, "license", "list", "--json")) if c["code"] == AUTH_CODE)
+
+
+@pytest.fixture(scope="module")
+def secrets(operator_key: str) -> Dict[str, str]:
+    """Every secret the jobs are given, by name; the firewalls' API keys join once the deploy has
+    made them (the lab derives them from the password it set)."""
+    key_lines = operator_key.strip().splitlines()
+    return {"admin password": ADMIN_PASSWORD, "auth code": AUTH_CODE, "licensing API key": LICENSE_API_KEY,
+            "SSH private key": key_lines[len(key_lines) // 2]}
+
+
+@pytest.fixture(scope="module")
+def jobs() -> List["Job"]:
+    """Every job the module launched, in order."""
+    return []
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +149,8 @@ def imported_inventory(project: Path) -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path, imported_inventory, tmp_path_factory):
+def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path, imported_inventory, tmp_path_factory,
+           jobs: List["Job"]):
     """Launches a job template by name with survey answers on top of the survey's defaults."""
 
     def run(template_name: str, answers: Optional[Dict[str, Any]] = None,
@@ -125,10 +168,8 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
         key_file = data / "env" / "credential_ssh_key"
         key_file.write_text(operator_key)
         key_file.chmod(0o600)
-        # The lab's own auth code and licensing API key (inventories/lab), as an operator fills them in.
-        inputs = {"username": "admin", "password": ADMIN_PASSWORD, "auth_code": "LAB-VM300",
-                  "license_api_key": "lab-licensing-api-key-0123456789abcdef", **(credential or {}),
-                  "tower.filename.ssh_key": str(key_file)}
+        inputs = {"username": "admin", "password": ADMIN_PASSWORD, "auth_code": AUTH_CODE,
+                  "license_api_key": LICENSE_API_KEY, **(credential or {}), "tower.filename.ssh_key": str(key_file)}
         extravars = {q["variable"]: q["default"] for q in template["survey"] if "default" in q}
         extravars.update(answers or {})
         extravars.update(render_injector(OBJECTS["awx_panos_credential_type"]["injectors"]["extra_vars"], inputs))
@@ -141,6 +182,7 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
         }))
+        (data / "env" / "cmdline").write_text(VERBOSITY)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VMSERIES_"))}
         env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
         proc = subprocess.run(
@@ -150,7 +192,10 @@ def launch(awx_lab: Lab, operator_key: str, ee_collections: Path, project: Path,
         artifacts = data / "artifacts" / "job"
         status = (artifacts / "status").read_text().strip() if (artifacts / "status").exists() else "missing"
         stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else proc.stdout + proc.stderr
-        return Job(status=status, runner_rc=proc.returncode, stdout=stdout)
+        job = Job(status=status, runner_rc=proc.returncode, stdout=stdout, template=template_name, data=data,
+                  runner_output=proc.stdout + proc.stderr)
+        jobs.append(job)
+        return job
 
     return run
 
@@ -175,8 +220,32 @@ def api_keys(lab: Lab) -> Dict[str, str]:
 
 
 class Job:
-    def __init__(self, status: str, runner_rc: int, stdout: str) -> None:
+    def __init__(self, status: str, runner_rc: int, stdout: str, template: str = "", data: Optional[Path] = None,
+                 runner_output: str = "") -> None:
         self.status, self.runner_rc, self.stdout = status, runner_rc, stdout
+        self.template, self.data, self.runner_output = template, data, runner_output
+
+    def command(self) -> List[str]:
+        """The command line ansible-runner ran."""
+        return json.loads((self.data / "artifacts" / "job" / "command").read_text())["command"]
+
+    def events(self) -> List[Path]:
+        """AWX's job events, as ansible-runner writes them: each task's whole result."""
+        return sorted((self.data / "artifacts" / "job" / "job_events").glob("*.json"))
+
+    def reports(self) -> List[Path]:
+        return sorted(p for p in (self.data / "project" / "reports").rglob("*") if p.is_file())
+
+    def leaks(self, secrets: Dict[str, str]) -> Dict[str, List[str]]:
+        """Where each secret shows in what the job leaves to AWX and the operator: its output (what
+        AWX shows), ansible-runner's own, everything in its artifacts (the job events among them) and
+        the reports the playbook wrote. Not env/: that is AWX's input, the secrets themselves."""
+        places = {"stdout": self.stdout, "ansible-runner output": self.runner_output}
+        for path in [*sorted((self.data / "artifacts").rglob("*")), *self.reports()]:
+            if path.is_file():
+                places[str(path.relative_to(self.data))] = path.read_text(errors="replace")
+        found = {name: [where for where, text in places.items() if secret in text] for name, secret in secrets.items()}
+        return {name: where for name, where in found.items() if where}
 
     def recap(self) -> Dict[str, int]:
         for match in RECAP.finditer(self.stdout):
@@ -202,14 +271,16 @@ def lab_firewalls(lab: Lab) -> Dict[str, str]:
     return {nodes[f["instance_id"]]: f["ha_state"] for f in state["firewalls"] if f["instance_id"] in nodes}
 
 
-def test_deploy_job_template_builds_the_pair(launch, awx_lab: Lab):
+def test_deploy_job_template_builds_the_pair(launch, awx_lab: Lab, secrets):
     job = launch("Deploy HA pair")
     assert job.status == "successful" and job.runner_rc == 0, job.stdout[-6000:]
     assert job.recap()["changed"] > 0 and job.recap()["failed"] == 0
     assert lab_firewalls(awx_lab) == {"primary": "active", "secondary": "passive"}
     key_pairs = awx_lab.client("ec2").describe_key_pairs(KeyNames=[f"{PAIR}-key"])["KeyPairs"]
     assert [k.get("Tags", []) for k in key_pairs] == [[]], "the operator's imported key pair is used as is"
-    assert ADMIN_PASSWORD not in job.stdout
+    # Both firewalls took a seat of the credential's auth code: the deploy used it.
+    assert auth_code_seats(awx_lab)["used"] == 2
+    secrets.update(api_keys(awx_lab))
 
 
 def test_a_credential_without_password_or_api_keys_is_refused(launch, awx_lab: Lab):
@@ -224,12 +295,11 @@ def test_a_credential_without_password_or_api_keys_is_refused(launch, awx_lab: L
 
 def test_verify_failover_job_template_moves_the_dataplane_and_restores(launch, awx_lab: Lab):
     # A credential with the firewalls' API keys and no password is enough to fail the pair over.
-    keys = api_keys(awx_lab)
-    job = launch("Verify failover", credential={"password": "", **keys})
+    job = launch("Verify failover", credential={"password": "", **api_keys(awx_lab)})
     assert job.status == "successful", job.stdout[-6000:]
     assert "attached:untrust" in job.stdout and "attached:trust" in job.stdout
     assert re.search(r"restore: started instance i-\w+ of primary", job.stdout), job.stdout[-3000:]
-    assert not [secret for secret in (ADMIN_PASSWORD, *keys.values()) if secret in job.stdout]
+    assert [p.name for p in job.reports()] == [f"failover-{PAIR}.json"]
 
 
 def test_tear_down_job_template_needs_the_pair_name(launch, awx_lab: Lab):
@@ -246,3 +316,21 @@ def test_tear_down_job_template_removes_the_pair(launch, awx_lab: Lab):
     assert tagged(awx_lab, PAIR) == {}
     # Not created by the collection, so not removed: the operator's key pair stays.
     assert awx_lab.client("ec2").describe_key_pairs(KeyNames=[f"{PAIR}-key"])["KeyPairs"]
+    # Both seats back: the licences were deactivated with the credential's licensing API key.
+    assert auth_code_seats(awx_lab)["left"] == AUTH_CODE_SEATS
+    assert len(re.findall(r"(primary|secondary): Standard VM-300 serial \d+ given back", job.stdout)) == 2, \
+        job.stdout[-6000:]
+
+
+def test_no_secret_in_any_job_output_event_or_report(jobs, secrets):
+    """Issue 22: deploy, failover and teardown at -vvv with distinctive secrets, each of them used
+    (the tests above: the auth code licensed the pair and got its seats back with the licensing API
+    key, the failover logged in with the API keys), and not one of them in what any job left."""
+    done = {(job.template, job.status) for job in jobs}
+    assert {("Deploy HA pair", "successful"), ("Verify failover", "successful"), ("Tear down", "successful")} <= done
+    assert {"api_key_primary", "api_key_secondary"} <= secrets.keys(), "the deploy made no API keys"
+    for job in jobs:
+        assert VERBOSITY in job.command(), f"{job.template} did not run at {VERBOSITY}: {job.command()}"
+        assert job.events(), f"{job.template} left no job events"
+    leaks = {f"{job.template} ({job.status})": where for job in jobs if (where := job.leaks(secrets))}
+    assert leaks == {}

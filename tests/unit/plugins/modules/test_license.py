@@ -1,12 +1,15 @@
 """license: a licensed firewall left alone; an unlicensed BYOL one fetches from the auth code,
 waits out the services' restart and is checked; PAN-OS's refusals passed on with what to do;
-PAYG checked, never sent a code; deactivation with the licensing API key, refused without it."""
+PAYG checked, never sent a code; deactivation with the licensing API key, refused without it; no
+result or failure carries the auth code, the licensing API key or the provider's password."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from ansible.module_utils import basic
 from conftest import ModuleExit
 from pan.xapi import PanXapiError
 
@@ -14,6 +17,9 @@ from ansible_collections.vmseries.aws_ha.plugins.modules import license as licen
 
 FORBIDDEN = "URLError: code: 403 reason: Invalid Credential"
 INSTALLED = "VM Device License installed. Restarting pan services."
+# The auth code the firewall's licence came from, as `request license info` names it; distinct from
+# the codes the tests pass, so that only the module's own care keeps it out of a result.
+HELD_CODE = "I7654321"
 
 
 def answer(result):
@@ -23,8 +29,9 @@ def answer(result):
 class Licensing:
     """A firewall's licence as the op commands show it, and the licensing server behind it."""
 
-    def __init__(self, fake_xapi, model=None, payg=False, refuse=None):
+    def __init__(self, fake_xapi, model=None, payg=False, refuse=None, refuse_deactivation=None):
         self.xapi, self.model, self.payg, self.refuse = fake_xapi, model, payg, refuse
+        self.refuse_deactivation = refuse_deactivation
         self.serial = "007955100000001" if model else None
         self.restart_polls = 0  # requests refused after a fetch, as the services restart
         self.api_key = None
@@ -48,7 +55,7 @@ class Licensing:
     def info(self, _cmd):
         entry = (f"<entry><feature>PA-VM</feature><description>Standard {self.model}</description><serial>{self.serial}"
                  "</serial><issued>November 25, 2026</issued><expires>Never</expires><expired>no</expired>"
-                 "<authcode>I1234567</authcode></entry>") if self.model else ""
+                 f"<authcode>{HELD_CODE}</authcode></entry>") if self.model else ""
         return answer(f"<result><licenses>{entry}</licenses></result>")
 
     def fetch(self, cmd):
@@ -73,6 +80,8 @@ class Licensing:
     def deactivate(self, _cmd):
         if self.api_key != "portal-key":
             raise PanXapiError("API Key is not set" if self.api_key is None else "the licensing API key was not accepted")
+        if self.refuse_deactivation:
+            raise PanXapiError(self.refuse_deactivation)
         self.model = None
         return answer("<result>Successfully deactivated VM. Please issue reboot</result>")
 
@@ -85,11 +94,28 @@ def fetches(fake_xapi):
     return [c for c in ops(fake_xapi) if "<fetch>" in c]
 
 
+def leaked(result, *secrets):
+    """The secrets found anywhere in a result (its values, lists and messages, serialized)."""
+    text = json.dumps(result)
+    return [secret for secret in secrets if secret in text]
+
+
 def test_a_licensed_firewall_is_left_alone(fake_xapi, run_module, provider):
     Licensing(fake_xapi, model="VM-300")
     result = run_module(license_module, {"provider": provider, "auth_code": "I1234567"})
     assert result["changed"] is False and result["licensed"] and result["model"] == "VM-300"
     assert fetches(fake_xapi) == []
+    assert leaked(result, HELD_CODE, "I1234567", provider["password"]) == []
+
+
+def test_licences_are_listed_without_their_auth_code(fake_xapi, run_module, provider):
+    """What the pair check reads (check mode, no auth code given): every field but the code."""
+    Licensing(fake_xapi, model="VM-300")
+    result = run_module(license_module, {"provider": provider, "allow_unlicensed": True}, check=True)
+    (licence,) = result["licenses"]
+    assert licence == {"feature": "PA-VM", "description": "Standard VM-300", "serial": "007955100000001",
+                       "issued": "November 25, 2026", "expires": "Never", "expired": "no"}
+    assert leaked(result, HELD_CODE) == []
 
 
 def test_unlicensed_byol_fetches_waits_out_the_restart_and_is_checked(fake_xapi, run_module, provider):
@@ -97,6 +123,7 @@ def test_unlicensed_byol_fetches_waits_out_the_restart_and_is_checked(fake_xapi,
     result = run_module(license_module, {"provider": provider, "auth_code": "I1234567", "poll_interval": 0})
     assert result["changed"] is True
     assert (result["model"], result["serial"], result["payg"]) == ("VM-300", "007955100000001", False)
+    assert leaked(result, HELD_CODE, "I1234567") == []
     assert fetches(fake_xapi) == ["<request><license><fetch><auth-code>I1234567</auth-code></fetch></license></request>"]
     assert licensing.restart_polls == 0  # the module saw the restart and waited it out
     assert result["licenses"][0]["description"] == "Standard VM-300"
@@ -109,14 +136,15 @@ def test_check_mode_fetches_nothing(fake_xapi, run_module, provider):
 
 
 @pytest.mark.parametrize("refusal, advice", [
-    ("Failed to install licenses. Invalid Auth Code: I0000000", "Check vmseries_auth_code"),
-    ("Failed to install licenses. Auth Code I1234567 has no capacity left", "licenses as many firewalls as it was bought for"),
+    ("Failed to install licenses. Invalid Auth Code: {code}", "Check vmseries_auth_code"),
+    ("Failed to install licenses. Auth Code {code} has no capacity left", "licenses as many firewalls as it was bought for"),
 ])
-def test_refusals_carry_panos_words_and_what_to_do(fake_xapi, run_module, provider, refusal, advice):
-    Licensing(fake_xapi, refuse=refusal)
+def test_refusals_carry_panos_words_without_the_code_and_what_to_do(fake_xapi, run_module, provider, refusal, advice):
+    Licensing(fake_xapi, refuse=refusal.format(code="I0000000"))
     with pytest.raises(ModuleExit) as failed:
         run_module(license_module, {"provider": provider, "auth_code": "I0000000"})
-    assert refusal in failed.value.result["msg"] and advice in failed.value.result["msg"]
+    assert refusal.format(code="********") in failed.value.result["msg"] and advice in failed.value.result["msg"]
+    assert leaked(failed.value.result, "I0000000", provider["password"]) == []
     assert len(fetches(fake_xapi)) == 1  # never retried: a retry could take a second seat
 
 
@@ -147,6 +175,9 @@ def test_deactivation_installs_the_key_and_reports_what_was_given_back(fake_xapi
     result = run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "portal-key"})
     assert result["changed"] is True and result["licensed"] is False
     assert [(d["description"], d["serial"]) for d in result["deactivated"]] == [("Standard VM-300", "007955100000001")]
+    # Teardown passes no auth code: nothing but the module keeps the one of the licence out of the result.
+    assert "authcode" not in result["deactivated"][0]
+    assert leaked(result, HELD_CODE, "portal-key", provider["password"]) == []
     assert [c for c in ops(fake_xapi) if "<api-key>" in c or "<deactivate>" in c] == [
         "<request><license><api-key><set><key>portal-key</key></set></api-key></license></request>",
         license_module.DEACTIVATE]
@@ -164,7 +195,48 @@ def test_deactivation_with_a_wrong_key_fails_and_hides_it(fake_xapi, run_module,
     Licensing(fake_xapi, model="VM-300")
     with pytest.raises(ModuleExit) as failed:
         run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "wrong-key"})
-    assert "still holds its VM-300 licence" in failed.value.result["msg"] and "wrong-key" not in failed.value.result["msg"]
+    assert "still holds its VM-300 licence" in failed.value.result["msg"]
+    assert leaked(failed.value.result, "wrong-key", HELD_CODE, provider["password"]) == []
+
+
+def test_a_refused_deactivation_naming_the_auth_code_and_key_is_passed_on_masked(fake_xapi, run_module, provider):
+    Licensing(fake_xapi, model="VM-300",
+              refuse_deactivation=f"Failed to deactivate the license of auth code {HELD_CODE} with API key portal-key")
+    with pytest.raises(ModuleExit) as failed:
+        run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "portal-key"})
+    assert "PAN-OS says: Failed to deactivate the license of auth code ******** with API key ********" in \
+        failed.value.result["msg"]
+    assert leaked(failed.value.result, HELD_CODE, "portal-key", provider["password"]) == []
+
+
+def test_a_refused_licensing_api_key_is_passed_on_masked(fake_xapi, run_module, provider):
+    Licensing(fake_xapi, model="VM-300")
+
+    def refused(_cmd):
+        raise PanXapiError(f"Invalid API key portal-key for the firewall with {provider['password']}")
+
+    fake_xapi.op_handlers["request license api-key set key"] = refused
+    with pytest.raises(ModuleExit) as failed:
+        run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "portal-key"})
+    assert "did not take the licensing API key: PAN-OS says: Invalid API key ******** for the firewall" in \
+        failed.value.result["msg"]
+    assert leaked(failed.value.result, "portal-key", provider["password"]) == []
+
+
+def test_the_auth_codes_read_are_masked_by_ansible_in_anything_else_returned(fake_xapi, run_module, provider,
+                                                                             monkeypatch):
+    """exit_json runs remove_values over the result with module.no_log_values: the held code is there."""
+    seen = {}
+    real_init = basic.AnsibleModule.__init__
+
+    def keep(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        seen["module"] = self
+
+    monkeypatch.setattr(basic.AnsibleModule, "__init__", keep)
+    Licensing(fake_xapi, model="VM-300")
+    run_module(license_module, {"provider": provider, "state": "absent", "licensing_api_key": "portal-key"})
+    assert {HELD_CODE, "portal-key", provider["password"]} <= seen["module"].no_log_values
 
 
 def test_nothing_to_give_back_changes_nothing(fake_xapi, run_module, provider):
