@@ -14,7 +14,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import boto3
 import botocore.config
@@ -22,7 +22,9 @@ from botocore.exceptions import ClientError
 
 from . import licensing, moto_patches, profiles
 from .awscalls import LAB_AGENT, AwsCallCounter
+from .faults import Faults
 from .firewall import Firewall
+from .ha import HAEngine
 from .ports import service_port
 from .xmlapi import ApiServer
 
@@ -68,44 +70,6 @@ def ensure_certificate(state_dir: Path) -> tuple:
     os.chmod(key, 0o600)
     cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return str(cert), str(key)
-
-
-class Faults:
-    """Faults switched on at run time: each is used up `count` times (None = until cleared)."""
-
-    KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: List[Dict[str, Any]] = []
-
-    def set(self, kind: str, instance_id: Optional[str] = None, message: str = "", count: Optional[int] = None,
-            **extra: Any) -> Dict[str, Any]:
-        if kind not in self.KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(self.KINDS)}")
-        fault = {"kind": kind, "instance_id": instance_id, "message": message or f"injected {kind}", "count": count, **extra}
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, instance_id: Optional[str], kind: str) -> Optional[Dict[str, Any]]:
-        with self._lock:
-            for fault in self._faults:
-                if fault["kind"] == kind and fault["instance_id"] in (None, instance_id):
-                    if fault["count"] is not None:
-                        fault["count"] -= 1
-                        if fault["count"] <= 0:
-                            self._faults.remove(fault)
-                    return dict(fault)
-        return None
-
-    def list(self) -> List[Dict[str, Any]]:
-        with self._lock:
-            return [dict(f) for f in self._faults]
 
 
 class FirewallEc2Client:
@@ -179,11 +143,14 @@ class Lab:
         """EC2 for the lab's own bookkeeping (IAM evaluation), which AWS faults must not hit."""
         return self._client("ec2")
 
-    def firewall_by_mgmt_ip(self, ip: str) -> Optional[Firewall]:
-        address = ip.split("/")[0]
+    def ha1_port(self, mgmt_ip: str) -> Optional[int]:
+        address = mgmt_ip.split("/")[0]
         # No lock: HA engines ask this while holding their own lock, and the supervisor takes
         # firewalls down (stopping their engines) while holding the lab's.
-        return next((fw for fw in list(self.firewalls.values()) if fw.mgmt_private_ip == address and fw.is_up()), None)
+        peer = next((fw for fw in list(self.firewalls.values()) if fw.mgmt_private_ip == address and fw.is_up()), None)
+        if peer is None or peer.ha is None or not peer.ha.link.listening:
+            return None
+        return peer.ha.link.port
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -274,12 +241,7 @@ class Lab:
     def _create_firewall(self, instance_id: str, payg: bool) -> Firewall:
         fw = Firewall(self, instance_id, len(self.firewalls) + 1, payg=payg)
         fw.on_change = self.write_state
-        try:
-            from .ha import HAEngine
-
-            fw.ha = HAEngine(fw)
-        except ImportError:
-            fw.ha = None
+        fw.ha = HAEngine(fw, self)
         self.firewalls[instance_id] = fw
         self.servers[instance_id] = {"api_port": service_port(), "ssh_port": service_port(), "api": None, "ssh": None}
         return fw
@@ -335,7 +297,7 @@ class Lab:
             "ssh_host": "127.0.0.1", "ssh_port": meta["ssh_port"], "ssh_endpoint": f"127.0.0.1:{meta['ssh_port']}",
             "ha_state": fw.ha.local_state if fw.ha is not None else "disabled",
             "commits": fw.counters.get("commits"), "mgmt_private_ip": fw.mgmt_private_ip,
-            "serial": fw.serial, "license": fw.licence.model if fw.licence else None, "payg": fw.payg,
+            "serial": fw.licensing.serial, "license": fw.licensing.licence.model if fw.licensing.licence else None, "payg": fw.licensing.payg,
         }
 
     def status(self) -> Dict[str, Any]:

@@ -150,3 +150,66 @@ class LicenseService:
             auth = self.codes.get(licence.authcode)
             if auth is not None:
                 auth.holders.pop(licence.serial, None)
+
+
+class FirewallLicence:
+    """The licence side of one firewall twin: what it holds, its serial, the licensing API key
+    installed on it, and the requests that change them."""
+
+    def __init__(self, service: LicenseService, instance_id: str, payg: bool) -> None:
+        self.service = service
+        self.instance_id = instance_id
+        self.payg = payg
+        self.licence: Optional[Licence] = None
+        # A deactivated firewall keeps showing its serial until it reboots.
+        self._serial_until_reboot: Optional[str] = None
+        self.api_key: Optional[str] = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        """`vm-license`: the model, or `none` unlicensed (as the KVM capture shows)."""
+        licence = self.licence
+        return licence.model if licence is not None else "none"
+
+    @property
+    def serial(self) -> str:
+        """`show system info`'s serial: `unknown` until a licence gives the VM one."""
+        if self.licence is not None:
+            return self.licence.serial
+        return self._serial_until_reboot or "unknown"
+
+    def booted(self) -> None:
+        """A boot: a PAYG VM-Series is licensed from its first boot (bought with the instance)."""
+        with self._lock:
+            self._serial_until_reboot = None
+            if self.payg and self.licence is None:
+                self.licence = Licence(PAYG_MODEL, self.service.serial_for(self.instance_id, payg=True), "", time.time())
+
+    def fetch(self, auth_code: str) -> Licence:
+        """`request license fetch auth-code`: the licensing server assigns a capacity licence
+        (raises LicenseError with the firewall's answer). The caller restarts the management
+        services once the answer is out."""
+        if self.payg:
+            raise LicenseError(PAYG_FETCH)
+        current = self.licence
+        if current is not None and current.authcode != auth_code:
+            raise LicenseError(ALREADY_LICENSED.format(model=current.model, code=current.authcode))
+        licence = self.service.activate(auth_code, self.instance_id)
+        with self._lock:
+            self.licence = licence
+        return licence
+
+    def deactivate(self) -> Licence:
+        """`request license deactivate VM-Capacity mode auto`: the seat goes back to the auth code
+        through the licensing API key installed on the firewall; the licence given back."""
+        licence = self.licence
+        if licence is None:
+            raise LicenseError(NOTHING_TO_DEACTIVATE)
+        if self.payg:
+            raise LicenseError(PAYG_DEACTIVATE)
+        self.service.release(licence, self.api_key)
+        with self._lock:
+            self.licence = None
+            self._serial_until_reboot = licence.serial
+        return licence

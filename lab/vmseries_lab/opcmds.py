@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
 from . import licensing
-from .firewall import ApiError
+from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .firewall import Firewall
@@ -137,8 +137,8 @@ def _uptime(seconds: int) -> str:
 def cpu_id(fw: "Firewall") -> str:
     """BYOL: AWS:<hex>; PAYG: AWSMP:<instance id>:<product code>:<region> (Palo Alto's "Serial
     Number and CPU ID Format for the VM-Series Firewall")."""
-    if fw.payg:
-        return f"AWSMP:{fw.instance_id[2:]}:{licensing.PAYG_PRODUCT_CODE}:{fw.lab.region}"
+    if fw.licensing.payg:
+        return f"AWSMP:{fw.instance_id[2:]}:{licensing.PAYG_PRODUCT_CODE}:{fw.cloud.region}"
     return "AWS:" + fw.instance_id[-16:].upper().rjust(16, "0")
 
 
@@ -155,9 +155,9 @@ def system_info(fw: "Firewall") -> ET.Element:
         ("default-gateway", str(network.network_address + 1) if network else "unknown"), ("is-dhcp", "yes"),
         ("ipv6-address", "unknown"), ("ipv6-link-local-address", ""), ("ipv6-default-gateway", ""),
         ("mac-address", mgmt.mac if mgmt else ""), ("time", _ctime(now) + "\n"), ("uptime", _uptime(fw.uptime_seconds())),
-        ("devicename", fw.hostname), ("family", "vm"), ("model", "PA-VM"), ("serial", fw.serial),
+        ("devicename", fw.hostname), ("family", "vm"), ("model", "PA-VM"), ("serial", fw.licensing.serial),
         ("vm-mac-base", VM_MAC_BASE), ("vm-mac-count", "256"), ("vm-uuid", fw.instance_id.upper()),
-        ("vm-cpuid", cpu_id(fw)), ("vm-license", fw.licence.model if fw.licence else "none"), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
+        ("vm-cpuid", cpu_id(fw)), ("vm-license", fw.licensing.model), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
         ("sw-version", SW_VERSION), ("global-protect-client-package-version", "0.0.0"),
         ("app-version", APP_VERSION), ("app-release-date", ""), ("av-version", "0"), ("av-release-date", ""),
         ("threat-version", APP_VERSION), ("threat-release-date", ""), ("wf-private-version", "0"),
@@ -223,7 +223,7 @@ def request_license_info(fw: "Firewall", node: ET.Element) -> Reply:
     serial, issued, expires, expired, authcode); an unlicensed firewall lists none."""
     result = _result()
     licenses = ET.SubElement(result, "licenses")
-    licence = fw.licence
+    licence = fw.licensing.licence
     if licence is not None:
         entry = ET.SubElement(licenses, "entry")
         issued = time.strftime("%B %d, %Y", time.localtime(licence.issued))
@@ -253,18 +253,18 @@ def request_license_api_key_set(fw: "Firewall", node: ET.Element) -> Reply:
     key = _argument(node).strip('"')
     if not key:
         raise ApiError(17, " request -> license -> api-key -> set -> key  is incomplete", cdata=True)
-    fw.licensing_api_key = key
+    fw.licensing.api_key = key
     return _result(licensing.API_KEY_SET)
 
 
 def request_license_api_key_show(fw: "Firewall", node: ET.Element) -> Reply:
-    if not fw.licensing_api_key:
+    if not fw.licensing.api_key:
         raise ApiError(None, licensing.API_KEY_NOT_SET)
-    return _result(f"API key: {fw.licensing_api_key}")
+    return _result(f"API key: {fw.licensing.api_key}")
 
 
 def request_license_api_key_delete(fw: "Firewall", node: ET.Element) -> Reply:
-    fw.licensing_api_key = None
+    fw.licensing.api_key = None
     return _result("API Key is successfully deleted")
 
 
@@ -317,7 +317,7 @@ def _hw_entry(parent: ET.Element, name: str, ident: int, kind: str, mac: str, vi
 
 def show_interface_all(fw: "Firewall", node: ET.Element) -> Reply:
     """ifnet then hw, ethernet1/N at id 15+N, then the logical vlan/loopback/tunnel interfaces."""
-    config = fw.dataplane_config()
+    config = fw.config.dataplane_config()
     result = _result()
     ifnet, hw = ET.SubElement(result, "ifnet"), ET.SubElement(result, "hw")
     for iface in _ethernets(fw):
@@ -371,7 +371,7 @@ def show_interface(fw: "Firewall", node: ET.Element) -> Reply:
     if iface is None:
         ET.SubElement(result, "error").text = f"Interface '{which}' not found"
         return result
-    config = fw.dataplane_config()
+    config = fw.config.dataplane_config()
     entry = config["interfaces"].get(iface.name)
     address = _interface_address(fw, iface, entry)
     mode = "ha" if entry is not None and entry.find("ha") is not None else (
@@ -425,7 +425,7 @@ def _connected_routes(fw: "Firewall", config: Dict) -> List[Tuple[str, str, str,
 def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
     """The RIB of every virtual router: static routes from the running config, connected and host
     routes of the interfaces that have an address."""
-    config = fw.dataplane_config()
+    config = fw.config.dataplane_config()
     wanted = node.find("virtual-router")
     if wanted is not None and (wanted.text or "").strip() not in config["routers"]:
         # PAN-OS's answer to a virtual router it does not have (an empty name included).
@@ -455,7 +455,7 @@ def show_arp(fw: "Firewall", node: ET.Element) -> Reply:
     """`show arp entry name='all'`: the VPC router of each dataplane subnet, the one neighbour a
     firewall on AWS talks to (AWS answers ARP for every address with its own MAC)."""
     result = _result()
-    config = fw.dataplane_config()
+    config = fw.config.dataplane_config()
     entries = []
     for iface in _ethernets(fw):
         address = _interface_address(fw, iface, config["interfaces"].get(iface.name))
@@ -475,16 +475,16 @@ def show_arp(fw: "Firewall", node: ET.Element) -> Reply:
 # ---- jobs ---------------------------------------------------------------------------------------
 def show_jobs_all(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
-    for job in sorted(list(fw.jobs.values()), key=lambda j: -j.id):
-        result.append(fw.job_xml(job))
+    for job in fw.jobs.all():
+        result.append(fw.jobs.xml(job))
     return result
 
 
 def show_jobs_pending(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
-    for job in sorted(list(fw.jobs.values()), key=lambda j: -j.id):
+    for job in fw.jobs.all():
         if job.status != "FIN":
-            result.append(fw.job_xml(job))
+            result.append(fw.jobs.xml(job))
     return result
 
 
@@ -494,18 +494,18 @@ def show_jobs_id(fw: "Firewall", node: ET.Element) -> Reply:
     if job is None:
         raise ApiError(17, f"job {argument} not found", cdata=True)
     result = _result()
-    result.append(fw.job_xml(job))
+    result.append(fw.jobs.xml(job))
     return result
 
 
 # ---- configuration ------------------------------------------------------------------------------
 def check_pending_changes(fw: "Firewall", node: ET.Element) -> Reply:
-    return _result("yes" if fw.pending_changes() else "no")
+    return _result("yes" if fw.config.pending_changes() else "no")
 
 
 def check_full_commit_required(fw: "Firewall", node: ET.Element) -> Reply:
     # The lab commits partially like PAN-OS would only after a full commit since boot; AutoCom is one.
-    return _result("no" if fw.jobs.get(1) is not None and fw.jobs[1].result == "OK" else "yes")
+    return _result("no" if fw.jobs.get(1) is not None and fw.jobs.get(1).result == "OK" else "yes")
 
 
 def show_config_running(fw: "Firewall", node: ET.Element) -> Reply:
@@ -516,7 +516,7 @@ def show_config_running(fw: "Firewall", node: ET.Element) -> Reply:
 
 def show_config_candidate(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
-    result.append(fw.candidate_config())
+    result.append(fw.config.candidate_config())
     return result
 
 
@@ -530,7 +530,7 @@ def job_enqueued(kind: str, job_id: int) -> Coded:
 
 
 def validate_full(fw: "Firewall", node: ET.Element) -> Reply:
-    return job_enqueued("Validate", fw.validate())
+    return job_enqueued("Validate", fw.jobs.validate())
 
 
 def set_mgmt_interface_swap(fw: "Firewall", node: ET.Element) -> Reply:
@@ -581,7 +581,7 @@ def show_aws_ha_ips(fw: "Firewall", node: ET.Element) -> Reply:
     secondary IPs on this firewall's dataplane ENIs, one line each. Output not published; the
     lab's own lines."""
     lines = []
-    backend = fw.lab.ec2_backend()
+    backend = fw.cloud.ec2_backend()
     for interface in fw.interfaces():
         if not interface.name.startswith("ethernet") or interface.device_index < 2:
             continue

@@ -15,12 +15,15 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import paramiko
 
-from .firewall import ApiError
+from .errors import ApiError
 from .opcmds import system_info
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from .firewall import Firewall
 
 # PAN-OS's default password rules (9.0.4 release notes; 10.1 web interface help, which gives only
 # examples of the commonly used words it refuses). The wording of PAN-OS's refusal was not found in
@@ -46,7 +49,7 @@ CONFIRM_PROMPT = "Confirm password : "
 
 
 class _Auth(paramiko.ServerInterface):
-    def __init__(self, firewall: Any) -> None:
+    def __init__(self, firewall: "Firewall") -> None:
         self.firewall = firewall
 
     def get_allowed_auths(self, username: str) -> str:
@@ -62,7 +65,7 @@ class _Auth(paramiko.ServerInterface):
         return paramiko.AUTH_FAILED
 
     def check_auth_password(self, username: str, password: str) -> int:
-        if self.firewall.accepts_credentials() and self.firewall.check_password(username, password):
+        if self.firewall.accepts_credentials() and self.firewall.accounts.check_password(username, password):
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
@@ -73,7 +76,7 @@ class _Auth(paramiko.ServerInterface):
         return query
 
     def check_auth_interactive_response(self, responses: Any) -> int:
-        if responses and self.firewall.accepts_credentials() and self.firewall.check_password(self._user, responses[0]):
+        if responses and self.firewall.accepts_credentials() and self.firewall.accounts.check_password(self._user, responses[0]):
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
@@ -90,7 +93,7 @@ class _Auth(paramiko.ServerInterface):
 class CliSession:
     """One interactive CLI session on an accepted channel."""
 
-    def __init__(self, firewall: Any, channel: paramiko.Channel, user: str = "admin") -> None:
+    def __init__(self, firewall: "Firewall", channel: paramiko.Channel, user: str = "admin") -> None:
         self.fw = firewall
         self.channel = channel
         self.user = user
@@ -170,7 +173,7 @@ class CliSession:
             self.set_password(words[3])
         elif words[0] == "commit":
             try:
-                ok, messages, job = self.fw.commit_and_wait(source="cli")
+                ok, messages, job = self.fw.jobs.commit_and_wait(source="cli")
             except ApiError as error:
                 self.write(error.message + "\n")
                 return True
@@ -205,13 +208,13 @@ class CliSession:
         if refusal:
             self.write(refusal + "\n")
             return
-        self.fw.set_admin_password(first, username=username)
+        self.fw.accounts.set_password(first, username=username)
 
 
 class SSHServer:
     """The firewall's SSH listener on loopback; stop() refuses connections again."""
 
-    def __init__(self, firewall: Any, host: str = "127.0.0.1", port: int = 0, host_key_file: Optional[str] = None) -> None:
+    def __init__(self, firewall: "Firewall", host: str = "127.0.0.1", port: int = 0, host_key_file: Optional[str] = None) -> None:
         self.firewall = firewall
         self.host, self.port = host, port
         self.host_key = self._host_key(host_key_file)

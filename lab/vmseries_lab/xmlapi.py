@@ -19,7 +19,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
 from . import opcmds
-from .firewall import ApiError, Firewall
+from .errors import ApiError
+from .firewall import Firewall
 
 # The web front end's answer to a wrong password, a stale key, and any credential while the
 # firewall's auth service is still starting: byte for byte what VM-Series send (97 bytes).
@@ -85,10 +86,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         kind = params.get("type", "")
         fw.counters.incr("api.requests")
         fw.counters.incr(f"api.{kind or 'none'}")
-        hang = fw.lab.faults.take(fw.instance_id, "api-hang")
+        hang = fw.cloud.faults.take(fw.instance_id, "api-hang")
         if hang:
             time.sleep(float(hang.get("seconds") or 30))
-        failure = fw.lab.faults.take(fw.instance_id, "api-error")
+        failure = fw.cloud.faults.take(fw.instance_id, "api-error")
         if failure:
             self._send(200, _error(ApiError(int(failure.get("code") or 13), failure["message"])))
             return
@@ -115,11 +116,11 @@ class ApiHandler(BaseHTTPRequestHandler):
             raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
         key = params.get("key") or self.headers.get("X-PAN-KEY")
         if key:
-            user = fw.user_for_key(key)
+            user = fw.accounts.user_for_key(key)
             if user:
                 return user
         elif params.get("user") and params.get("password"):
-            if fw.check_password(params["user"], params["password"]):
+            if fw.accounts.check_password(params["user"], params["password"]):
                 return params["user"]
         raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
 
@@ -129,7 +130,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             if not fw.accepts_credentials():
                 fw.counters.incr("api.refused_while_booting")
                 raise ApiError(403, INVALID_CREDENTIAL, http_status=403)
-            key = fw.keygen(params.get("user", ""), params.get("password", ""))
+            key = fw.accounts.keygen(params.get("user", ""), params.get("password", ""))
             body = f"<response status = 'success'><result><key>{key}</key></result></response>"
             return 200, body.encode()
         user = self._authenticate(params)
@@ -148,7 +149,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             result = ET.Element("result")
             result.append(self.firewall.running_config())
             return 200, _response("success", result=result)
-        code, result = self.firewall.config_op(action, xpath, params.get("element"), params.get("newname"),
+        code, result = self.firewall.config.op(action, xpath, params.get("element"), params.get("newname"),
                                                params.get("where"), params.get("dst"))
         if action == "get":
             return 200, _response("success", code, result=result)
@@ -172,7 +173,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         if cmd.tag != "commit":
             raise opcmds.unexpected((cmd.tag,))
         description = cmd.findtext("description") or ""
-        job_id = self.firewall.commit("api", user=user, description=description)
+        job_id = self.firewall.jobs.commit("api", user=user, description=description)
         if job_id is None:
             return 200, _response("success", 19, msg="There are no changes to commit.")
         enqueued = opcmds.job_enqueued("Commit", job_id)

@@ -1,11 +1,11 @@
 """Run our modules in-process against a fake firewall: a real pan-os-python Firewall whose xapi
-is an in-memory PAN-OS configuration (candidate + running) that records every request."""
+is the lab's own configuration store (candidate + running, its xpath evaluation and `set` merge:
+one implementation of PAN-OS's configuration semantics, not a second one here) and records every
+request. Op commands and commits are canned per test."""
 
 from __future__ import annotations
 
-import copy
 import json
-import re
 import xml.etree.ElementTree as ET
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -13,6 +13,8 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from pan.xapi import PanXapi, PanXapiError
 from panos.firewall import Firewall
+from vmseries_lab.configstore import ConfigStore
+from vmseries_lab.errors import ApiError
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos as panos_utils
 
@@ -21,82 +23,6 @@ BASE_CONFIG = """<config version="11.1.0"><devices><entry name="localhost.locald
 <deviceconfig><system><hostname>PA-VM</hostname></system></deviceconfig>
 <vsys><entry name="vsys1"><zone/></entry></vsys>
 </entry></devices></config>"""
-
-STEP = re.compile(r"^([\w:-]+)(?:\[(@name|text\(\))=(['\"])(.*)\3\])?$")
-
-
-def raw_steps(xpath: str) -> List[str]:
-    steps, depth, current = [], 0, ""
-    for char in xpath.strip("/"):
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        if char == "/" and depth == 0:
-            steps.append(current)
-            current = ""
-        else:
-            current += char
-    steps.append(current)
-    return steps
-
-
-def split_xpath(xpath: str) -> List[Tuple[str, Optional[str], Optional[str]]]:
-    parsed = []
-    for step in raw_steps(xpath):
-        match = STEP.match(step)
-        if not match:
-            raise AssertionError(f"fake xapi cannot evaluate xpath step {step!r} of {xpath}")
-        parsed.append((match.group(1), match.group(2), match.group(4)))
-    return parsed
-
-
-def _matches(node: ET.Element, tag: str, kind: Optional[str], value: Optional[str]) -> bool:
-    if node.tag != tag:
-        return False
-    if kind == "@name":
-        return node.get("name") == value
-    if kind == "text()":
-        return (node.text or "") == value
-    return True
-
-
-def find(root: ET.Element, xpath: str) -> List[ET.Element]:
-    steps = split_xpath(xpath)
-    assert steps[0][0] == root.tag, xpath
-    nodes = [root]
-    for tag, kind, value in steps[1:]:
-        nodes = [child for node in nodes for child in node if _matches(child, tag, kind, value)]
-    return nodes
-
-
-def ensure(root: ET.Element, xpath: str) -> ET.Element:
-    node = root
-    for tag, kind, value in split_xpath(xpath)[1:]:
-        found = next((c for c in node if _matches(c, tag, kind, value)), None)
-        if found is None:
-            found = ET.SubElement(node, tag, {"name": value} if kind == "@name" else {})
-            if kind == "text()":
-                found.text = value
-        node = found
-    return node
-
-
-def merge(target: ET.Element, fragment: ET.Element) -> None:
-    """PAN-OS `set`: add what is missing, recurse into what exists, members by value."""
-    for child in fragment:
-        if child.tag == "member":
-            if not any(c.tag == "member" and c.text == child.text for c in target):
-                target.append(copy.deepcopy(child))
-            continue
-        same = next((c for c in target if c.tag == child.tag and c.get("name") == child.get("name")), None)
-        if same is None:
-            target.append(copy.deepcopy(child))
-        elif len(child) == 0:
-            same.text = child.text
-        else:
-            merge(same, child)
-
 
 def response(result: Optional[ET.Element] = None, code: Optional[str] = None, msg: Optional[str] = None) -> ET.Element:
     root = ET.Element("response", {"status": "success"})
@@ -115,8 +41,9 @@ class FakeXapi:
     MODIFYING = ("set", "edit", "delete", "commit")
 
     def __init__(self) -> None:
-        self.candidate = ET.fromstring(BASE_CONFIG)
-        self.running = copy.deepcopy(self.candidate)
+        self.store = ConfigStore("PA-VM", lambda _action: None)
+        self.store.install_running(ET.fromstring(BASE_CONFIG))
+        self.store.revert_candidate()
         self.calls: List[Tuple[str, str, Optional[str]]] = []
         self.errors: List[BaseException] = []  # raised by the next requests, in order
         self.jobs: Dict[int, Dict[str, Any]] = {}
@@ -128,9 +55,9 @@ class FakeXapi:
 
     # helpers for tests
     def load(self, xpath: str, element: str, running: bool = True) -> None:
-        merge(ensure(self.candidate, xpath), ET.fromstring(f"<x>{element}</x>"))
+        self.store.op("set", xpath, element)
         if running:
-            self.running = copy.deepcopy(self.candidate)
+            self.store.install_running(self.store.candidate_config())
 
     def modifying_calls(self) -> List[Tuple[str, str, Optional[str]]]:
         return [c for c in self.calls if c[0] in self.MODIFYING]
@@ -147,43 +74,32 @@ class FakeXapi:
         return root
 
     # config
+    def _config(self, action: str, xpath: str, element: Optional[str] = None) -> ET.Element:
+        self._request(action, xpath, element)
+        try:
+            code, result = self.store.op(action, xpath, element)
+        except ApiError as error:
+            raise PanXapiError(error.message) from error
+        if action == "show" and code == 7:
+            raise PanXapiError("No such node")
+        if result is not None:
+            return self._answer(response(result, str(code)))
+        return self._answer(response(code=str(code), msg="command succeeded"))
+
     def get(self, xpath: str, **_kwargs: Any) -> ET.Element:
-        self._request("get", xpath)
-        nodes = find(self.candidate, xpath)
-        result = ET.Element("result", {"total-count": str(len(nodes)), "count": str(len(nodes))})
-        result.extend(copy.deepcopy(n) for n in nodes)
-        return self._answer(response(result, "19" if nodes else "7"))
+        return self._config("get", xpath)
 
     def show(self, xpath: str, **_kwargs: Any) -> ET.Element:
-        self._request("show", xpath)
-        nodes = find(self.running, xpath)
-        if not nodes:
-            raise PanXapiError("No such node")
-        result = ET.Element("result")
-        result.extend(copy.deepcopy(n) for n in nodes)
-        return self._answer(response(result))
+        return self._config("show", xpath)
 
     def set(self, xpath: str, element: str, **_kwargs: Any) -> ET.Element:
-        self._request("set", xpath, element)
-        merge(ensure(self.candidate, xpath), ET.fromstring(f"<x>{element}</x>"))
-        return self._answer(response(code="20", msg="command succeeded"))
+        return self._config("set", xpath, element.decode() if isinstance(element, bytes) else element)
 
     def edit(self, xpath: str, element: str, **_kwargs: Any) -> ET.Element:
-        self._request("edit", xpath, element)
-        fragment = ET.fromstring(element)
-        parent_xpath = "/" + "/".join(raw_steps(xpath)[:-1])
-        for node in find(self.candidate, xpath):
-            parent = next(p for p in self.candidate.iter() if node in list(p))
-            parent.remove(node)
-        ensure(self.candidate, parent_xpath).append(fragment)
-        return self._answer(response(code="20", msg="command succeeded"))
+        return self._config("edit", xpath, element.decode() if isinstance(element, bytes) else element)
 
     def delete(self, xpath: str, **_kwargs: Any) -> ET.Element:
-        self._request("delete", xpath)
-        for node in find(self.candidate, xpath):
-            parent = next(p for p in self.candidate.iter() if node in list(p))
-            parent.remove(node)
-        return self._answer(response(code="20", msg="command succeeded"))
+        return self._config("delete", xpath)
 
     # op and commit
     def op(self, cmd: str, vsys: Any = None, cmd_xml: bool = False, extra_qs: Any = None, **_kwargs: Any) -> ET.Element:
@@ -201,7 +117,7 @@ class FakeXapi:
             return self._answer(self.op_handlers[key](element))
         result = ET.Element("result")
         if key == "check pending-changes":
-            result.text = "no" if ET.tostring(self.candidate) == ET.tostring(self.running) else "yes"
+            result.text = "yes" if self.store.pending_changes() else "no"
         elif key == "show system info":
             system = ET.SubElement(result, "system")
             for tag, value in (("sw-version", "11.1.2"), ("serial", "007000000000001"), ("model", "PA-VM"),
@@ -220,14 +136,14 @@ class FakeXapi:
             for line in (job["messages"] if done else []):
                 ET.SubElement(details, "line").text = line
             if done and job["result"] == "OK":
-                self.running = copy.deepcopy(self.candidate)
+                self.store.install_running(self.store.candidate_config())
         else:
             raise PanXapiError(f"fake xapi has no op {key!r}")
         return self._answer(response(result))
 
     def commit(self, cmd: Optional[str] = None, **_kwargs: Any) -> ET.Element:
         self._request("commit", "", cmd)
-        if ET.tostring(self.candidate) == ET.tostring(self.running):
+        if not self.store.pending_changes():
             return self._answer(response(code="19", msg="There are no changes to commit."))
         job_id = max(self.jobs, default=0) + 1
         self.jobs[job_id] = {"polls": 0, "result": self.commit_result[0], "messages": list(self.commit_result[1]),
