@@ -173,7 +173,7 @@ def pair_argument_spec() -> Dict[str, Any]:
 
 
 def deployed_pair_argument_spec() -> Dict[str, Any]:
-    """pair_argument_spec plus the pair's name and HA method (the vmseries.aws_ha.pair fragment)."""
+    """pair_argument_spec plus the pair's name and HA method (the vmseries.aws_ha.deployed_pair fragment)."""
     return {"pair_name": {"type": "str", "required": True},
             "ha_method": {"type": "str", "default": METHODS[0], "choices": list(METHODS)},
             **pair_argument_spec()}

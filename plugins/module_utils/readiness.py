@@ -70,7 +70,7 @@ def wait_until_ready(connection: Any, timeout: float, poll_interval: float) -> D
                                "chassis-ready and no unfinished job", wait.interval(poll_interval),
                                clock=connection.now, sleep=connection.pause)
     except wait.WaitTimeout as timeout_error:
-        ready_text, _, pending = timeout_error.last.value
+        ready_text, pending = timeout_error.last.value[0], timeout_error.last.value[2]
         why = [] if ready_text == "yes" else [f"show chassis-ready says {ready_text or 'nothing'}"]
         why += [f"job {j['id']} ({j['type']}) is {j['status']} at {j['progress']}%" for j in pending]
         module.fail_json(

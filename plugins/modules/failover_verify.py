@@ -13,9 +13,9 @@ description:
     config synchronized, the dataplane on the active - its ENIs with O(ha_method=interface_move), its
     floating secondary addresses with O(ha_method=secondary_ip), the dataplane Elastic IP and every
     VPC route through a dataplane ENI leading to it) and refuses to start otherwise, saying why.
-  - Triggers a failover of the active firewall by stopping its EC2 instance (O(method=stop_instance),
+  - Triggers a failover of the active firewall by stopping its EC2 instance (O(trigger=stop_instance),
     what an instance failure looks like) or by suspending it through the XML API
-    (O(method=suspend), C(request high-availability state suspend)).
+    (O(trigger=suspend), C(request high-availability state suspend)).
   - Polls both firewalls' HA states and EC2 until the former passive is active and the dataplane
     leads to it. Interface move - every dataplane ENI (the pair's ENIs tagged C(vmseries:interface)
     C(untrust) and C(trust)) is attached to it at the same device index. Secondary-IP move - every
@@ -37,11 +37,15 @@ description:
 author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
-  method:
-    description: How to fail the active firewall.
+  trigger:
+    description:
+      - How to fail the active firewall.
+      - The alias C(method) is deprecated; it read too much like O(ha_method), which is how the pair
+        moves its dataplane, not how this module fails it.
     type: str
     choices: [stop_instance, suspend]
     default: stop_instance
+    aliases: [method]
   timeout:
     description: Seconds from the trigger until the failover must be complete.
     type: int
@@ -59,7 +63,7 @@ options:
     type: int
     default: 1200
 extends_documentation_fragment:
-  - vmseries.aws_ha.pair
+  - vmseries.aws_ha.deployed_pair
   - vmseries.aws_ha.provider.pair
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -69,7 +73,7 @@ notes:
     connections are given per node.
   - The AWS identity running the module needs C(ec2:DescribeInstances),
     C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), C(ec2:DescribeRouteTables), and for
-    O(method=stop_instance) C(ec2:StopInstances) and C(ec2:StartInstances).
+    O(trigger=stop_instance) C(ec2:StopInstances) and C(ec2:StartInstances).
 """
 
 EXAMPLES = r"""
@@ -79,7 +83,7 @@ EXAMPLES = r"""
     region: eu-west-1
     primary: {ip_address: 203.0.113.10, username: admin, password: "{{ vault_admin_password }}"}
     secondary: {ip_address: 203.0.113.11, username: admin, password: "{{ vault_admin_password }}"}
-    method: stop_instance
+    trigger: stop_instance
     timeout: 120
   register: failover
 
@@ -115,6 +119,11 @@ timeline:
   sample:
     - {step: trigger, seconds: 0.0, at: "2026-11-24T10:00:00.000Z", description: failover triggered}
     - {step: promoted, seconds: 2.51, at: "2026-11-24T10:00:02.510Z", description: secondary becomes active}
+trigger:
+  description: How the active firewall was failed (O(trigger)).
+  returned: always
+  type: str
+  sample: stop_instance
 ha_method:
   description: The HA method of the pair, as given.
   returned: always
@@ -164,7 +173,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, wait
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover import FailoverTimeline, table
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover_timeline import FailoverTimeline, table
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (
     DataplaneSight, DeployedPair, Health, deployed_pair_argument_spec, other)
 
@@ -172,8 +181,8 @@ SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-
 FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
 
 
-def trigger(pair: DeployedPair, trigger_method: str, node: str) -> str:
-    if trigger_method == "stop_instance":
+def fail(pair: DeployedPair, trigger: str, node: str) -> str:
+    if trigger == "stop_instance":
         pair.ec2.stop_instances(aws_retry=True, InstanceIds=[pair.instances[node]])
         return f"stopped instance {pair.instances[node]} of {node}"
     pair.firewalls[node].op(SUSPEND)
@@ -185,10 +194,10 @@ def run_failover(module: AnsibleAWSModule, pair: DeployedPair, old: str, before:
     timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], before, method=pair.ha_method)
     routes = list(before.routes)
     timeline.start()
-    trigger(pair, module.params["method"], old)
+    fail(pair, module.params["trigger"], old)
     # A firewall shutting down may refuse credentials for a moment before it stops answering (the
     # lab's API did, once, in CI): from the stopped one that means "going down", not a wrong password.
-    going_down = (old,) if module.params["method"] == "stop_instance" else ()
+    going_down = (old,) if module.params["trigger"] == "stop_instance" else ()
 
     def observe() -> FailoverTimeline:
         states = pair.ha_states(booting=going_down)
@@ -206,7 +215,7 @@ def run_failover(module: AnsibleAWSModule, pair: DeployedPair, old: str, before:
 def restore(module: AnsibleAWSModule, pair: DeployedPair, old: str) -> Dict[str, Any]:
     """Bring `old` back and wait for a healthy pair; report who ended up active."""
     started = wait.now()
-    if module.params["method"] == "stop_instance":
+    if module.params["trigger"] == "stop_instance":
         waiter = pair.ec2.get_waiter("instance_stopped")
         waiter.wait(InstanceIds=[pair.instances[old]], WaiterConfig={"Delay": 2, "MaxAttempts": 300})
         pair.ec2.start_instances(aws_retry=True, InstanceIds=[pair.instances[old]])
@@ -239,7 +248,8 @@ def refuse_unhealthy(module: AnsibleAWSModule, pair: DeployedPair, health: Healt
 def main() -> None:
     argument_spec = {
         **deployed_pair_argument_spec(),
-        "method": {"type": "str", "default": "stop_instance", "choices": ["stop_instance", "suspend"]},
+        "trigger": {"type": "str", "default": "stop_instance", "choices": ["stop_instance", "suspend"], "aliases": ["method"],
+                    "deprecated_aliases": [{"name": "method", "version": "1.0.0", "collection_name": "vmseries.aws_ha"}]},
         "timeout": {"type": "int", "default": 120},
         "poll_interval": {"type": "float", "default": 0.25},
         "restore": {"type": "bool", "default": True},
@@ -253,7 +263,7 @@ def main() -> None:
     except botocore.exceptions.ClientError as error:  # pylint: disable=used-before-assignment
         module.fail_json_aws(error, msg="Could not describe the pair in EC2")
     summary = health.summary()
-    report: Dict[str, Any] = {"pair": pair.name, "ha_method": pair.ha_method, "method": module.params["method"],
+    report: Dict[str, Any] = {"pair": pair.name, "ha_method": pair.ha_method, "trigger": module.params["trigger"],
                               "before": summary}
     if not health.healthy:
         refuse_unhealthy(module, pair, health, report)

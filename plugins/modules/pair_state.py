@@ -38,7 +38,7 @@ options:
     type: float
     default: 1.0
 extends_documentation_fragment:
-  - vmseries.aws_ha.pair
+  - vmseries.aws_ha.deployed_pair
   - vmseries.aws_ha.provider.pair
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -157,7 +157,7 @@ def test_without_the_config_sync_the_pair_check_fails(running_lab, tmp_path):
 
 def test_failover_by_stopping_the_active_and_restore(pair, running_lab, tmp_path):
     p, _ = pair
-    proc, result = run(running_lab, tmp_path, p, [verify_task(method="stop_instance", timeout=30, restore_timeout=60)])
+    proc, result = run(running_lab, tmp_path, p, [verify_task(trigger="stop_instance", timeout=30, restore_timeout=60)])
     assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
     steps = [row["step"] for row in result["timeline"]]
     assert steps[0] == "trigger" and {"promoted", "attached:untrust", "attached:trust", "eip:untrust",

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (  # noqa: F401 - the timeline's inputs
-    DATAPLANE as INTERFACES, METHODS, AddressSight, DataplaneSight, EniSight)
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import DATAPLANE as INTERFACES
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import METHODS, DataplaneSight
 
 
 @dataclass

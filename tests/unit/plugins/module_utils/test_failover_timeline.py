@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover import (
-    AddressSight, DataplaneSight, EniSight, FailoverTimeline, table)
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover_timeline import FailoverTimeline, table
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import AddressSight, DataplaneSight, EniSight
 
 
 class Clock:
