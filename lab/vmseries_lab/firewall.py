@@ -112,7 +112,7 @@ class Firewall:
             self.licensing.booted()
         self.counters.event("boot")
         if self.ha is not None:
-            self.ha.apply(self.running_config())
+            self.ha.booted(self.running_config())
 
     def enter_phase(self, phase: str) -> None:
         """The supervisor moves the firewall through the boot phases in order."""

@@ -71,6 +71,16 @@ class HAEngine:
             elif not self.enabled and was_enabled:
                 self._transition("disabled", "HA disabled")
 
+    def booted(self, running: ET.Element) -> None:
+        """The firewall powered on: whatever it was before the stop, it comes back in `initial`
+        with no peer heard of yet, as a VM-Series does, until the election decides."""
+        with self._lock:
+            self.apply(running)
+            self.peer, self.peer_heard, self.ever_connected = {}, None, False
+            if self.enabled:
+                self._transition("initial", "booting")
+                self._initial_since = time.monotonic()
+
     def config_committed(self) -> None:
         # PAN-OS syncs a commit to the peer from whichever side committed it, once the pair is
         # formed; the commit that enables HA on a firewall syncs nothing (its peer is not there yet).
