@@ -214,9 +214,6 @@ class DeployedPair(PairFirewalls):
                                        f"{tags.PAIR}. Deploy the pair (site.yml) first."))
         return found
 
-    def node_of(self, instance_id: Optional[str]) -> Optional[str]:
-        return next((node for node, i in self.instances.items() if i == instance_id), None)
-
     def dataplane(self, routes: Optional[Sequence[Tuple[str, str]]] = None) -> DataplaneSight:
         """The dataplane as EC2 has it now: the pair's ENIs, its dataplane EIPs, and the VPC routes
         that lead to one of its ENIs - or, given `routes`, those (table, destination) pairs
