@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from . import profiles
+from .faults import Faults
 
 READY_TIMEOUT = 30.0
 # Under the state dir: where playbooks save the private keys of key pairs created in the lab's EC2.
@@ -294,7 +295,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fault", help="inject or clear faults")
     common(p)
     p.add_argument("action", choices=["set", "clear"])
-    p.add_argument("--kind", choices=["api-error", "api-hang", "commit-fail", "aws-throttle"])
+    p.add_argument("--kind", choices=Faults.KINDS)
     p.add_argument("--instance", help="instance id (default: every firewall)")
     p.add_argument("--message")
     p.add_argument("--count", type=int, help="how many times the fault fires (default: until cleared)")

@@ -14,7 +14,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import boto3
 import botocore.config
@@ -29,8 +29,15 @@ from .ports import service_port
 from .xmlapi import ApiServer
 
 ACCOUNT = "123456789012"
+# The firewall answers its restart request before its services stop.
+RESTART_ANSWER_SECONDS = 0.3
 AMIS_FILE = Path(__file__).with_name("amis.json")
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def ami_version(name: str) -> str:
+    """The PAN-OS version in a VM-Series AMI's name (PA-VM-AWS-11.1.4-h7-<uuid>)."""
+    return name.split("-")[3] + ("-" + name.split("-")[4] if name.split("-")[4].startswith("h") else "")
 
 
 def free_port() -> int:
@@ -112,8 +119,8 @@ class Lab:
         self._running_since: Dict[str, float] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        # VM-Series AMI id -> whether it is PAYG (its product code is not the BYOL one).
-        self._vmseries_amis: Dict[str, bool] = {}
+        # VM-Series AMI id -> (whether it is PAYG: its product code is not the BYOL one, its PAN-OS version).
+        self._vmseries_amis: Dict[str, Tuple[bool, str]] = {}
         self.cert: tuple = ()
         self._moto: Any = None
         self._control: Optional[ThreadingHTTPServer] = None
@@ -152,6 +159,19 @@ class Lab:
             return None
         return peer.ha.link.port
 
+    def restart(self, instance_id: str) -> None:
+        """The guest reboots while its instance stays `running`: once its answer to the restart
+        request is out, its services stop and the boot phases run again from the first."""
+        def reboot() -> None:
+            time.sleep(RESTART_ANSWER_SECONDS)
+            with self._lock:
+                self._take_down(instance_id)
+                self._running_since[instance_id] = time.monotonic()
+                self.servers[instance_id]["boots_left"] = 0 if self.faults.take(instance_id, "no-boot") else None
+            self.write_state()
+
+        threading.Thread(target=reboot, daemon=True, name=f"restart-{instance_id}").start()
+
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         os.environ.setdefault("MOTO_AMIS_PATH", str(AMIS_FILE))
@@ -163,7 +183,8 @@ class Lab:
                                                detach=self.profile.seconds("eni_detach"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.cert = ensure_certificate(self.state_dir)
-        self._vmseries_amis = {a["ami_id"]: licensing.BYOL_PRODUCT_CODE not in a.get("product_codes", [])
+        self._vmseries_amis = {a["ami_id"]: (licensing.BYOL_PRODUCT_CODE not in a.get("product_codes", []),
+                                             ami_version(a["name"]))
                                for a in json.loads(AMIS_FILE.read_text()) if a["name"].startswith("PA-VM-")}
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
@@ -213,13 +234,16 @@ class Lab:
                 with self._lock:
                     fw = self.firewalls.get(instance.id)
                     if fw is None:
-                        fw = self._create_firewall(instance.id, self._vmseries_amis[instance.image_id])
+                        fw = self._create_firewall(instance.id, *self._vmseries_amis[instance.image_id])
                         changed = True
-                    if instance.state == "running":
+                    if instance.state == "running" and self.servers[instance.id].get("boots_left") == 0:
+                        pass  # a guest that does not come back from its restart (fault no-boot)
+                    elif instance.state == "running":
                         since = self._running_since.setdefault(instance.id, now)
                         changed = self._boot_towards(instance.id, self.profile.phase_at(now - since)) or changed
                     else:
                         self._running_since.pop(instance.id, None)
+                        self.servers[instance.id].pop("boots_left", None)
                         if fw.is_up():
                             self._take_down(instance.id)
                             changed = True
@@ -238,8 +262,8 @@ class Lab:
         if changed:
             self.write_state()
 
-    def _create_firewall(self, instance_id: str, payg: bool) -> Firewall:
-        fw = Firewall(self, instance_id, len(self.firewalls) + 1, payg=payg)
+    def _create_firewall(self, instance_id: str, payg: bool, version: str) -> Firewall:
+        fw = Firewall(self, instance_id, len(self.firewalls) + 1, payg=payg, version=version)
         fw.on_change = self.write_state
         fw.ha = HAEngine(fw, self)
         self.firewalls[instance_id] = fw

@@ -9,7 +9,9 @@ from typing import Any, Dict, List, Optional
 class Faults:
     """Faults switched on at run time: each is used up `count` times (None = until cleared)."""
 
-    KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle")
+    # download-fail and install-fail fail a software or content job; no-boot keeps a restarted
+    # firewall from coming back (its instance stays running, nothing answers).
+    KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle", "download-fail", "install-fail", "no-boot")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -18,13 +18,15 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from . import licensing, moto_patches, profiles
+from . import licensing, moto_patches, opcmds, profiles
 from .accounts import Accounts
 from .configstore import ConfigStore
 from .counters import Counters
+from .errors import ApiError
 from .jobs import JobContext, Jobs
+from .software import FirewallSoftware
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from .ha import HAEngine
@@ -50,7 +52,8 @@ AUTOCOMMIT_PROGRESS = {"chassis-not-ready": 30, "autocommit": 70}
 class Firewall:
     """A firewall twin bound to one EC2 instance of the lab."""
 
-    def __init__(self, cloud: "Cloud", instance_id: str, serial_index: int, payg: bool = False) -> None:
+    def __init__(self, cloud: "Cloud", instance_id: str, serial_index: int, payg: bool = False,
+                 version: str = "11.1.4-h7") -> None:
         self.cloud = cloud
         self.instance_id = instance_id
         self.hostname = f"PA-VM-{instance_id[-6:]}"
@@ -63,6 +66,8 @@ class Firewall:
             take_fault=lambda kind: cloud.faults.take(instance_id, kind), is_up=self.is_up,
             committed=self._committed, changed=lambda: self.on_change()))
         self.licensing = licensing.FirewallLicence(cloud.licenses, instance_id, payg)
+        # The PAN-OS version of the AMI it was launched from, until an installed one boots.
+        self.software = FirewallSoftware(running=version)
         # Set while the management services restart after a licence was installed.
         self.restarting = False
         self._restarts = 0
@@ -82,6 +87,18 @@ class Firewall:
     # ---- what the HA engine may use (parts.FirewallHost) -------------------------------------
     def licence_model(self) -> str:
         return self.licensing.model
+
+    def download_from_peer(self, version: str) -> None:
+        self.software.checked = True  # the peer has asked the update server; this one trusts its list
+        try:
+            self.software.refuse_download(version)
+        except ApiError as error:
+            self.counters.event("peer_download_refused", version=version, error=error.message)
+            return
+        self.download_software(version)
+
+    def release(self) -> Dict[str, str]:
+        return opcmds.release_fields(self.software)
 
     def running_config(self) -> ET.Element:
         return self.config.running_config()
@@ -110,7 +127,10 @@ class Firewall:
             self.phase = profiles.BOOT_PHASES[0]
             self.restarting = False
             self.licensing.booted()
-        self.counters.event("boot")
+            upgraded = self.software.booted()
+        self.counters.event("boot", version=self.software.running)
+        if upgraded:
+            self.counters.event("software_booted", version=upgraded)
         if self.ha is not None:
             self.ha.booted(self.running_config())
 
@@ -202,6 +222,46 @@ class Firewall:
                     time.sleep(self.profile.seconds("boot_" + phase.replace("-", "_")))
 
         threading.Thread(target=run, daemon=True, name=f"services-restart-{self.instance_id}").start()
+
+    # ---- software -----------------------------------------------------------------------------
+    def download_software(self, version: str) -> int:
+        def done() -> List[str]:
+            self.software.refuse_download(version)  # the disk may have filled meanwhile
+            self.software.downloaded.add(version)
+            return ["Successfully downloaded", "Preloading into software manager",
+                    "Successfully loaded into software manager"]
+
+        return self.jobs.background("Downld", f"PAN-OS {version}", self.profile.seconds("software_download"),
+                                    "download-fail", done)
+
+    def install_software(self, version: str) -> int:
+        def done() -> List[str]:
+            self.software.refuse_install(version)
+            self.software.pending = None if version == self.software.running else version
+            self.counters.event("software_installed", version=version)
+            return [f"Software installation of version {version} successfully completed. "
+                    "Please reboot to switch to the new version."]
+
+        return self.jobs.background("SWInstall", f"PAN-OS {version}", self.profile.seconds("software_install"),
+                                    "install-fail", done)
+
+    def download_content(self, version: str) -> int:
+        def done() -> List[str]:
+            self.software.content_downloaded.add(version)
+            return ["Successfully downloaded"]
+
+        return self.jobs.background("Downld", f"content {version}", self.profile.seconds("software_download") / 4,
+                                    "download-fail", done)
+
+    def install_content(self, version: str) -> int:
+        def done() -> List[str]:
+            self.software.refuse_content_install(version)
+            self.software.content = version
+            self.on_change()
+            return [f"Content installed: {version}"]
+
+        return self.jobs.background("ContentInstall", f"content {version}", self.profile.seconds("content_install"),
+                                    "install-fail", done)
 
     # ---- AWS view --------------------------------------------------------------------------
     def instance(self) -> Any:

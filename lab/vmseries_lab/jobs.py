@@ -224,6 +224,33 @@ class Jobs:
         self._thread(run, "ha-sync", job)
         return job.id
 
+    # ---- downloads and installs -------------------------------------------------------------
+    def background(self, kind: str, description: str, duration: float, fault: str,
+                   work: Callable[[], List[str]]) -> int:
+        """A job that runs beside commits (a download, a software or content install): its progress
+        climbs over `duration`, then `work` does what it stands for and gives its detail lines. The
+        lab's fault `fault` makes it fail instead, and so does the firewall going down meanwhile."""
+        job = self._new(kind, "admin", description)
+
+        def run() -> None:
+            job.status, job.started = "ACT", time.time()
+            self._progress(job, duration, 10)
+            failure = self.context.take_fault(fault)
+            if not self.context.is_up():
+                job.finish("FAIL", ["The firewall went down before the job finished"])
+            elif failure:
+                job.finish("FAIL", [failure["message"]])
+            else:
+                try:
+                    job.finish("OK", work())
+                except ApiError as error:
+                    job.finish("FAIL", [error.message])
+            self.counters.event("job", kind=kind, job=job.id, result=job.result)
+            self.context.changed()
+
+        self._thread(run, kind.lower(), job)
+        return job.id
+
     # ---- show jobs -------------------------------------------------------------------------
     @staticmethod
     def xml(job: Job) -> ET.Element:

@@ -19,20 +19,23 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
-from . import licensing
+from . import licensing, software
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .firewall import Firewall
+    from .software import FirewallSoftware
 
-SW_VERSION = "11.1.4-h7"
-APP_VERSION = "8800-8920"
-VM_SERIES_PLUGIN = "5.1.2"
-# What `show system info` and both sides of `show high-availability all` report of the software
-# (the licence is the firewall's own: Firewall.licence).
-RELEASE = {"build-rel": SW_VERSION, "app-version": APP_VERSION, "threat-version": APP_VERSION, "av-version": "0",
-           "url-version": "0000.00.00.000", "gpclient-version": "Not Installed", "vpnclient-version": "Not Installed",
-           "iot-version": "0-0", "platform-model": "PA-VM", "VMS": VM_SERIES_PLUGIN, "DLP": "5.0.1"}
+DLP_PLUGIN = "5.0.1"
+
+
+def release_fields(software: "FirewallSoftware") -> Dict[str, str]:
+    """What `show system info` and both sides of `show high-availability all` report of a firewall's
+    software (the licence is the firewall's own: Firewall.licence)."""
+    return {"build-rel": software.running, "app-version": software.content, "threat-version": software.content,
+            "av-version": "0", "url-version": "0000.00.00.000", "gpclient-version": "Not Installed",
+            "vpnclient-version": "Not Installed", "iot-version": "0-0", "platform-model": "PA-VM",
+            "VMS": software.plugin, "DLP": DLP_PLUGIN}
 # PAN-OS derives the MACs of its logical interfaces from vm-mac-base: vlan +1, loopback +3, tunnel +4.
 VM_MAC_BASE = "7C:89:C1:00:00:00"
 LOGICAL_INTERFACES = (("vlan", 1, 3), ("loopback", 3, 5), ("tunnel", 4, 6))  # name, id (= MAC offset), hw type
@@ -158,9 +161,9 @@ def system_info(fw: "Firewall") -> ET.Element:
         ("devicename", fw.hostname), ("family", "vm"), ("model", "PA-VM"), ("serial", fw.licensing.serial),
         ("vm-mac-base", VM_MAC_BASE), ("vm-mac-count", "256"), ("vm-uuid", fw.instance_id.upper()),
         ("vm-cpuid", cpu_id(fw)), ("vm-license", fw.licensing.model), ("vm-mode", "Amazon AWS"), ("cloud-mode", "non-cloud"),
-        ("sw-version", SW_VERSION), ("global-protect-client-package-version", "0.0.0"),
-        ("app-version", APP_VERSION), ("app-release-date", ""), ("av-version", "0"), ("av-release-date", ""),
-        ("threat-version", APP_VERSION), ("threat-release-date", ""), ("wf-private-version", "0"),
+        ("sw-version", fw.software.running), ("global-protect-client-package-version", "0.0.0"),
+        ("app-version", fw.software.content), ("app-release-date", ""), ("av-version", "0"), ("av-release-date", ""),
+        ("threat-version", fw.software.content), ("threat-release-date", ""), ("wf-private-version", "0"),
         ("wf-private-release-date", "unknown"), ("url-db", "paloaltonetworks"), ("wildfire-version", "0"),
         ("wildfire-release-date", ""), ("url-filtering-version", "0000.00.00.000"),
         ("global-protect-datafile-version", "unknown"), ("global-protect-datafile-release-date", "unknown"),
@@ -168,7 +171,7 @@ def system_info(fw: "Firewall") -> ET.Element:
         ("logdb-version", "11.1.2"),
     ])
     plugins = ET.SubElement(system, "plugin_versions")
-    for name, version in (("vm_series", VM_SERIES_PLUGIN), ("dlp", RELEASE["DLP"])):
+    for name, version in (("vm_series", fw.software.plugin), ("dlp", DLP_PLUGIN)):
         entry = ET.SubElement(plugins, "entry", {"name": name, "version": version})
         ET.SubElement(entry, "pkginfo").text = f"{name}-{version}"
     _fields(system, [("platform-family", "vm"), ("vpn-disable-mode", "off"), ("multi-vsys", "off"),
@@ -520,11 +523,11 @@ def show_config_candidate(fw: "Firewall", node: ET.Element) -> Reply:
     return result
 
 
-def job_enqueued(kind: str, job_id: int) -> Coded:
-    """`<kind> job enqueued with jobid N`, code 19: how PAN-OS answers a commit or validate."""
+def job_enqueued(kind: str, job_id: int, advice: str = "") -> Coded:
+    """`<kind> job enqueued with jobid N`, code 19: how PAN-OS answers a commit, validate, download or install."""
     result = _result()
     msg = ET.SubElement(result, "msg")
-    ET.SubElement(msg, "line").text = f"{kind} job enqueued with jobid {job_id}"
+    ET.SubElement(msg, "line").text = f"{kind} job enqueued with jobid {job_id}{advice}"
     ET.SubElement(result, "job").text = str(job_id)
     return Coded(result, 19)
 
@@ -610,6 +613,126 @@ def request_ha_sync_running(fw: "Firewall", node: ET.Element) -> Reply:
     return Message((fw.ha.sync_to_remote(),))
 
 
+# ---- software and content ------------------------------------------------------------------
+def _software_list(fw: "Firewall", releases: List["software.Release"]) -> ET.Element:
+    """`request system software check|info`: result/sw-updates/versions/entry, the fields
+    pan-os-python's SoftwareUpdater reads (version, downloaded, current, latest, uploaded)."""
+    result = _result()
+    updates = ET.SubElement(result, "sw-updates", {"last-updated-at": time.strftime("%Y/%m/%d %H:%M:%S")})
+    ET.SubElement(updates, "msg")
+    versions = ET.SubElement(updates, "versions")
+    latest = max((r.version for r in releases), key=software.version_key, default="")
+    for release in releases:
+        entry = ET.SubElement(versions, "entry")
+        _fields(entry, [
+            ("version", release.version), ("filename", f"PanOS_vm-{release.version}"), ("size", str(release.size_mb)),
+            ("size-kb", str(release.size_mb * 1024)), ("released-on", release.released_on),
+            ("release-notes", cdata(f"https://www.paloaltonetworks.com/documentation/{release.version}")),
+            ("downloaded", "yes" if release.version in fw.software.downloaded else "no"),
+            ("current", "yes" if release.version == fw.software.running else "no"),
+            ("latest", "yes" if release.version == latest else "no"), ("uploaded", "no"),
+        ])
+    return result
+
+
+def request_software_check(fw: "Firewall", node: ET.Element) -> Reply:
+    return _software_list(fw, fw.software.check())
+
+
+def request_software_info(fw: "Firewall", node: ET.Element) -> Reply:
+    return _software_list(fw, fw.software.listed())
+
+
+def _version_argument(node: ET.Element) -> str:
+    version = (node.findtext("version") or "").strip()
+    if not version:
+        raise ApiError(17, " " + node.tag + " -> version  is missing", cdata=True)
+    return version
+
+
+def request_software_download(fw: "Firewall", node: ET.Element) -> Reply:
+    version = _version_argument(node)
+    fw.software.refuse_download(version)
+    job_id = fw.download_software(version)
+    if (node.findtext("sync-to-peer") or "").strip() == "yes" and fw.ha is not None:
+        fw.ha.ask_peer_to_download(version)
+    return job_enqueued("Download", job_id)
+
+
+def request_software_install(fw: "Firewall", node: ET.Element) -> Reply:
+    version = _version_argument(node)
+    fw.software.refuse_install(version)
+    job_id = fw.install_software(version)
+    return job_enqueued("Software install", job_id, f". Run 'show jobs id {job_id}' to monitor its status. Please "
+                                                    "reboot the device after the installation is done.")
+
+
+def request_restart_system(fw: "Firewall", node: ET.Element) -> Reply:
+    fw.cloud.restart(fw.instance_id)
+    return _result("Command succeeded with no output")
+
+
+def _content_list(fw: "Firewall", versions: List[str]) -> ET.Element:
+    result = _result()
+    updates = ET.SubElement(result, "content-updates", {"last-updated-at": time.strftime("%Y/%m/%d %H:%M:%S")})
+    for version in versions:
+        entry = ET.SubElement(updates, "entry")
+        _fields(entry, [
+            ("version", version), ("app-version", version), ("filename", f"panupv2-all-contents-{version}"),
+            ("size", "60"), ("size-kb", "61440"), ("released-on", ""), ("release-notes", ""),
+            ("downloaded", "yes" if version in fw.software.content_downloaded or version == fw.software.content else "no"),
+            ("current", "yes" if version == fw.software.content else "no"),
+            ("previous", "no"), ("installing", "no"), ("features", "contents"), ("update-type", "Full"),
+            ("feature-desc", "Unknown"),
+        ])
+    return result
+
+
+def request_content_check(fw: "Firewall", node: ET.Element) -> Reply:
+    if not fw.software.update_server:
+        raise ApiError(17, software.NO_UPDATE_SERVER)
+    fw.software.content_checked = True
+    return _content_list(fw, list(software.CONTENT))
+
+
+def request_content_info(fw: "Firewall", node: ET.Element) -> Reply:
+    shown = software.CONTENT if fw.software.content_checked else sorted(fw.software.content_downloaded | {fw.software.content})
+    return _content_list(fw, list(shown))
+
+
+def request_content_download(fw: "Firewall", node: ET.Element) -> Reply:
+    if not fw.software.update_server:
+        raise ApiError(17, software.NO_UPDATE_SERVER)
+    return job_enqueued("Download", fw.download_content(software.CONTENT[-1]))
+
+
+def request_content_install(fw: "Firewall", node: ET.Element) -> Reply:
+    wanted = _version_argument(node)
+    version = software.CONTENT[-1] if wanted == "latest" else wanted
+    fw.software.refuse_content_install(version)
+    return job_enqueued("Content install", fw.install_content(version))
+
+
+
+def show_system_disk_space(fw: "Firewall", node: ET.Element) -> Reply:
+    """`df -h` of the VM-Series' partitions as CDATA (the PA-VM layout of panos-upgrade-assurance's
+    test data); /opt/panrepo, where images go, shrinks with every image downloaded."""
+    free_mb = fw.software.disk_free_mb()
+    repo_size_mb = software.DISK_FREE_MB + 1600
+    rows = [("Filesystem", "Size", "Used", "Avail", "Use%", "Mounted on"),
+            ("/dev/root", "6.9G", "5.1G", "1.5G", "78%", "/"), ("none", "7.9G", "76K", "7.9G", "1%", "/dev"),
+            ("/dev/sda5", "16G", "1.2G", "14G", "8%", "/opt/pancfg"),
+            ("/dev/sda6", _size(repo_size_mb), _size(repo_size_mb - free_mb), _size(free_mb),
+             f"{100 * (repo_size_mb - free_mb) // repo_size_mb}%", "/opt/panrepo"),
+            ("tmpfs", "12G", "8.4G", "3.0G", "74%", "/dev/shm"), ("cgroup_root", "7.9G", "0", "7.9G", "0%", "/cgroup"),
+            ("/dev/sda8", "21G", "63M", "20G", "1%", "/opt/panlogs")]
+    return _result(cdata("\n".join("{:<15} {:>5} {:>5} {:>5} {:>4} {}".format(*row) for row in rows) + "\n"))
+
+
+def _size(megabytes: int) -> str:
+    return f"{megabytes / 1024:.1f}G" if megabytes >= 1024 else f"{megabytes}M"
+
+
 COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "system", "info"), show_system_info),
     OpCommand(("show", "chassis-ready"), show_chassis_ready),
@@ -643,6 +766,16 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("request", "high-availability", "state", "suspend"), request_ha_suspend),
     OpCommand(("request", "high-availability", "state", "functional"), request_ha_functional),
     OpCommand(("request", "high-availability", "sync-to-remote", "running-config"), request_ha_sync_running),
+    OpCommand(("request", "system", "software", "check"), request_software_check),
+    OpCommand(("request", "system", "software", "info"), request_software_info),
+    OpCommand(("request", "system", "software", "download"), request_software_download, takes_argument=True),
+    OpCommand(("request", "system", "software", "install"), request_software_install, takes_argument=True),
+    OpCommand(("request", "restart", "system"), request_restart_system),
+    OpCommand(("show", "system", "disk-space"), show_system_disk_space),
+    OpCommand(("request", "content", "upgrade", "check"), request_content_check),
+    OpCommand(("request", "content", "upgrade", "info"), request_content_info),
+    OpCommand(("request", "content", "upgrade", "download"), request_content_download, takes_argument=True),
+    OpCommand(("request", "content", "upgrade", "install"), request_content_install, takes_argument=True),
 )}
 _PREFIXES = {path[:n] for path in COMMANDS for n in range(1, len(path) + 1)}
 

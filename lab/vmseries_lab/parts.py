@@ -8,7 +8,7 @@ Neither sees more of the other than this."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 try:
     from typing import Protocol
@@ -41,6 +41,9 @@ class Cloud(Protocol):
     def inspection_client(self) -> Any:
         """EC2 for the lab's own bookkeeping, which faults never hit."""
 
+    def restart(self, instance_id: str) -> None:
+        """`request restart system`: the guest reboots, its instance stays running."""
+
     def ha1_port(self, mgmt_ip: str) -> Optional[int]:
         """The HA1 port of the running firewall with that management IP, if it listens."""
 
@@ -60,6 +63,12 @@ class FirewallHost(Protocol):
 
     def licence_model(self) -> str:
         """`vm-license`: the model (VM-300), or `none` unlicensed."""
+
+    def release(self) -> Dict[str, str]:
+        """Its software versions, as show high-availability all reports them."""
+
+    def download_from_peer(self, version: str) -> None:
+        """Its HA peer downloaded an image with sync-to-peer: it downloads it too."""
 
     def running_config(self) -> ET.Element:
         ...

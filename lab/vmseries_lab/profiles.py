@@ -57,6 +57,11 @@ class Profile:
     # After `request license fetch` installed a capacity licence: the management services are down
     # ("Restarting pan services") before the api-auth-starting phase comes again.
     license_restart: float
+    # A PAN-OS image from the update server (Downld job), its installation (SWInstall), and a content
+    # release's download and installation (Downld, ContentInstall), each from ACT to FIN.
+    software_download: float = 1.0
+    software_install: float = 1.5
+    content_install: float = 0.5
     # Every value above is multiplied by this (the realistic profile plays real durations faster).
     time_scale: float = 1.0
 
@@ -115,6 +120,7 @@ REALISTIC = Profile(
     boot_autocommit=31.0,
     commit=30.0, ha_sync=10.0, ha_timer_scale=1.0,
     ec2_call=0.5, eni_detach=5.0, eni_attach=5.0, ip_remap=2.0, license_restart=60.0,
+    software_download=120.0, software_install=420.0, content_install=90.0,
     time_scale=0.1,
 )
 

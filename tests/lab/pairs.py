@@ -37,9 +37,9 @@ BYOL_PRODUCT_CODE = "6njl1pau431dv1qxipg63mvah"
 PAYG_PRODUCT_CODE = "hd44w1chf26uv4p52cdynb2o"
 
 
-def _vmseries_ami(ec2: Any, payg: bool = False) -> str:
+def _vmseries_ami(ec2: Any, payg: bool = False, version_line: str = "11.1") -> str:
     images = ec2.describe_images(Owners=["679593333241"], Filters=[
-        {"Name": "name", "Values": ["PA-VM-AWS-11.1*"]},
+        {"Name": "name", "Values": [f"PA-VM-AWS-{version_line}.*"]},
         {"Name": "product-code", "Values": [PAYG_PRODUCT_CODE if payg else BYOL_PRODUCT_CODE]}])["Images"]
     return images[0]["ImageId"]
 
@@ -56,7 +56,8 @@ def make_profile(iam: Any, name: str, actions: List[str]) -> str:
     return name
 
 
-def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "interface_move", payg: bool = False) -> Pair:
+def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "interface_move", payg: bool = False,
+                version_line: str = "11.1") -> Pair:
     """Interface move: primary with mgmt/ha2/untrust/trust at device 0-3, secondary with mgmt/ha2.
     Secondary-IP move: each firewall with its own four, the floating secondary IPs on the
     primary's untrust and trust ENIs, the Elastic IP on the floating untrust address, and a route
@@ -108,7 +109,7 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "inte
         ec2.create_route(RouteTableId=route_table, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=enis["trust"])
         attached = {"primary": ["primary-mgmt", "primary-ha2", "untrust", "trust"],
                     "secondary": ["secondary-mgmt", "secondary-ha2"]}
-    ami = _vmseries_ami(ec2, payg)
+    ami = _vmseries_ami(ec2, payg, version_line)
     instances = {}
     for node, roles in attached.items():
         instances[node] = ec2.run_instances(

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..errors import ApiError
+from ..software import feature_release_key, feature_releases_apart
 from . import report
 from .cloud import DataplaneMove
 from .config import HAConfig, parse_config, sync_digest
@@ -21,6 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 SYNC_QUEUED = "HA synchronization job has been queued on peer. Please check job status on peer."
 LICENCE_MISMATCH = "VM License mismatches with peer"
 SYNC_BUSY = "HA synchronization is already in progress. running configuration will not be synchronized with HA peer"
+# "When HA peers are two or more feature releases apart, the firewall with the older release
+# installed enters a suspended state with the message Peer version too old" (Palo Alto, Upgrade an
+# HA firewall pair, PAN-OS 11.1).
+PEER_VERSION_TOO_OLD = "Peer version too old"
 MISSED_HEARTBEATS = 3
 # A booting firewall listens this many hello intervals for its peer before going active alone, so
 # a slow first hello never makes two actives.
@@ -50,6 +55,10 @@ class HAEngine:
         self.dataplane = DataplaneMove(host, cloud)
         self.move: Dict[str, Any] = {"status": "none", "error": "", "time": ""}
         self._moving = False
+        # An administrator's suspension outlasts a restart, until `request high-availability state
+        # functional` (lab/README.md: Palo Alto's HA upgrade sequence restarts the suspended peer,
+        # then makes it functional).
+        self.user_suspended = False
 
     def _seconds(self, name: str) -> float:
         assert self.config is not None
@@ -78,8 +87,7 @@ class HAEngine:
             self.apply(running)
             self.peer, self.peer_heard, self.ever_connected = {}, None, False
             if self.enabled:
-                self._transition("initial", "booting")
-                self._initial_since = time.monotonic()
+                self._come_up("booting")
 
     def config_committed(self) -> None:
         # PAN-OS syncs a commit to the peer from whichever side committed it, once the pair is
@@ -92,8 +100,7 @@ class HAEngine:
             if self.link.listening:
                 return
             if self.enabled:
-                self._transition("initial", "booted")
-                self._initial_since = time.monotonic()
+                self._come_up("booted")
             self.peer, self.peer_heard, self.ever_connected = {}, None, False
             self.receiving_sync = False
             self.link.open()
@@ -103,13 +110,22 @@ class HAEngine:
         # Without the engine's lock: a tick may be waiting on the lab while the lab stops us.
         self.link.close()
 
+    def _come_up(self, reason: str) -> None:
+        if self.user_suspended:
+            self._transition("suspended", reason + ", still suspended by the administrator")
+        else:
+            self._transition("initial", reason)
+            self._initial_since = time.monotonic()
+
     def suspend(self) -> None:
         with self._lock:
+            self.user_suspended = True
             self.last_error = ("suspended", "User requested")
             self._transition("suspended", "suspended by the administrator")
 
     def functional(self) -> None:
         with self._lock:
+            self.user_suspended = False
             if self.local_state == "suspended":
                 self._transition("initial", "made functional by the administrator")
                 self._initial_since = time.monotonic()
@@ -126,6 +142,10 @@ class HAEngine:
                 raise ApiError(17, "Failed to synchronize running configuration with HA peer", cdata=True)
             self.host.counters.incr("ha.sync_to_remote")
             return SYNC_QUEUED
+
+    def ask_peer_to_download(self, version: str) -> None:
+        """`request system software download sync-to-peer yes`: the peer downloads the image too."""
+        self._send({"type": "download", "group_id": self.config.group_id if self.config else 0, "version": version})
 
     # ---- what the op commands report -------------------------------------------------------
     def state_xml(self) -> ET.Element:
@@ -173,6 +193,8 @@ class HAEngine:
             self.host.counters.incr(f"ha.received.{message['type']}")
             if message["type"] == "sync" and self.local_state in ("active", "passive") and self.config.config_sync:
                 self._receive_sync(message)
+            elif message["type"] == "download":
+                self.host.download_from_peer(message["version"])
             elif message["type"] == "preempt" and self.local_state == "active":
                 self._transition("passive", "preempted by the peer with the better priority")
 
@@ -206,7 +228,7 @@ class HAEngine:
                 "ha1_mac": mgmt.mac if mgmt else "", "ha2_mac": ha2.mac if ha2 else "",
                 "instance_id": self.host.instance_id, "digest": self.digest, "ha2_ip": self.config.ha2_ip,
                 "receiving_sync": self.receiving_sync, "last_error": self.last_error,
-                "vm_license": self.licence()}
+                "vm_license": self.licence(), "release": self.host.release()}
 
     # ---- the state machine -----------------------------------------------------------------
     def _transition(self, state: str, reason: str) -> None:
@@ -237,6 +259,15 @@ class HAEngine:
         state = self.local_state
         # HA peers must carry identical licences: the one that would be (or is) passive goes
         # non-functional, the active keeps the dataplane; licences matching again start it afresh.
+        if self._peer_version_too_new(connected):
+            if state != "suspended":
+                self.last_error = ("suspended", PEER_VERSION_TOO_OLD)
+                self._transition("suspended", PEER_VERSION_TOO_OLD)
+            return
+        if state == "suspended" and not self.user_suspended and self.last_error == ("suspended", PEER_VERSION_TOO_OLD):
+            self._transition("initial", "the peer's version is within one feature release again")
+            self._initial_since = now
+            return
         if state == "non-functional":
             if not self.licence_mismatch():
                 self._transition("initial", "licences match the peer again")
@@ -257,6 +288,17 @@ class HAEngine:
         if self._push_sync and connected and peer_state in ("active", "passive") and self.config.config_sync:
             if self.peer.get("digest") == self.digest or self._send_sync("commit"):
                 self._push_sync = False
+
+    def _peer_version_too_new(self, connected: bool) -> bool:
+        """Peers two or more feature releases apart: the older one suspends itself (Palo Alto)."""
+        mine, theirs = self.host.release()["build-rel"], (self.peer.get("release") or {}).get("build-rel")
+        if not connected or not theirs:
+            return False
+        try:
+            return (feature_releases_apart(mine, theirs) >= 2
+                    and feature_release_key(theirs) > feature_release_key(mine))
+        except ValueError:
+            return False
 
     def _elect(self, peer_state: Optional[str], now: float) -> None:
         if peer_state == "active":

@@ -10,7 +10,7 @@ import time
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, List, Tuple
 
-from ..opcmds import RELEASE, disabled_ha
+from ..opcmds import disabled_ha
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from .engine import HAEngine
@@ -24,6 +24,16 @@ COMPAT_FIELDS = (("build-compat", "build-rel"), ("app-compat", "app-version"), (
 def licence_type(licence: str) -> str:
     # vm300 beside VM-300 (pan-os-upgrade-assurance's sample); `Not Installed` without a licence.
     return licence.replace("-", "").lower() if licence and licence != "none" else "Not Installed"
+
+
+def compat(engine: "HAEngine", field: str, source: str, connected: bool) -> str:
+    """Match or Mismatch of one software or licence field with the peer's (Unknown without a peer)."""
+    if not connected:
+        return "Unknown"
+    if field == "vm-license-compat":
+        return "Mismatch" if engine.licence_mismatch() else "Match"
+    theirs = (engine.peer.get("release") or {}).get(source)
+    return "Match" if theirs is None or theirs == engine.host.release().get(source) else "Mismatch"
 
 
 def ha_all(engine: "HAEngine") -> ET.Element:
@@ -57,6 +67,7 @@ def _local_info(engine: "HAEngine", local: ET.Element, connected: bool) -> None:
     mgmt_ip = f"{host.mgmt_private_ip}/{prefix}"
     timers = config.timers
     licence = engine.licence()
+    RELEASE = engine.host.release()  # noqa: N806 - the same table the peer's side reads
     values: List[Tuple[str, str]] = [
         ("url-compat", "Match" if connected else "Unknown"), ("app-version", RELEASE["app-version"]),
         ("gpclient-version", RELEASE["gpclient-version"]), ("build-rel", RELEASE["build-rel"]),
@@ -81,8 +92,7 @@ def _local_info(engine: "HAEngine", local: ET.Element, connected: bool) -> None:
         ("preemptive", "yes" if config.preemptive else "no"), ("iot-version", RELEASE["iot-version"]),
         ("mode", "Active-Passive"),
     ]
-    values += [(field, ("Unknown" if not connected else "Mismatch" if field == "vm-license-compat"
-                        and engine.licence_mismatch() else "Match")) for field, _ in COMPAT_FIELDS]
+    values += [(field, compat(engine, field, source, connected)) for field, source in COMPAT_FIELDS]
     if engine.last_error:
         values += [("last-error-state", engine.last_error[0]), ("last-error-reason", engine.last_error[1])]
     _fields(local, values[:13])
@@ -110,6 +120,7 @@ def _peer_info(engine: "HAEngine", peer: ET.Element, connected: bool) -> None:
                        ("preemptive", "no"), ("mode", "Unknown")])
         return
     info = engine.peer
+    RELEASE = info.get("release") or engine.host.release()  # noqa: N806
     status = "up" if connected else "down"
     since = info.get("state_since")
     _fields(peer, [

@@ -1,0 +1,167 @@
+"""A firewall twin's software: the PAN-OS version it runs (its AMI's), the images it holds, the one
+installed for the next boot, its content (applications and threats) and its VM-Series plugin, and the
+update server it asks for new ones.
+
+What `request system software check|info|download|install` and `request content upgrade ...`
+answer is opcmds.py's; the rules PAN-OS applies (an image must be downloaded before it is installed,
+the base image of a feature release before any of its maintenance releases, no image without the
+disk space for it) are here. The catalogue is the lab's: lab/README.md says which of its facts come
+from Palo Alto's documentation and which are the lab's assumptions.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from .errors import ApiError
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-h(\d+))?$")
+
+
+def version_key(version: str) -> Tuple[int, int, int, int]:
+    match = _VERSION.match(version)
+    if not match:
+        raise ValueError(f"not a PAN-OS version: {version!r}")
+    major, minor, patch, hotfix = match.groups()
+    return int(major), int(minor), int(patch), int(hotfix or 0)
+
+
+def content_key(version: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in version.split("-"))
+
+
+def feature_releases_apart(one: str, other: str) -> int:
+    """How many feature releases of the catalogue lie between two versions (0: the same one)."""
+    lines = sorted({feature_release(r.version) for r in CATALOGUE} | {feature_release(one), feature_release(other)},
+                   key=lambda line: tuple(map(int, line.split("."))))
+    return abs(lines.index(feature_release(one)) - lines.index(feature_release(other)))
+
+
+def feature_release_key(version: str) -> Tuple[int, int]:
+    return version_key(version)[:2]
+
+
+def feature_release(version: str) -> str:
+    major, minor, _, _ = version_key(version)
+    return f"{major}.{minor}"
+
+
+def base_image(version: str) -> str:
+    return feature_release(version) + ".0"
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    size_mb: int
+    released_on: str
+    plugin: str  # the VM-Series plugin this PAN-OS version ships with
+    min_content: str  # the oldest application and threat content the release installs on
+
+
+# The update server's catalogue of the lab (an assumption in its sizes and dates; the plugin each
+# version ships with and the content minimum per feature release are sourced in lab/README.md).
+CATALOGUE: Tuple[Release, ...] = (
+    Release("10.2.0", 820, "2022/02/27 11:11:31", "3.0.0", "8520-7430"),
+    Release("10.2.10-h9", 905, "2024/10/14 09:21:09", "3.0.6", "8520-7430"),
+    Release("10.2.13", 910, "2025/01/21 10:02:44", "3.0.7", "8520-7430"),
+    Release("11.0.0", 870, "2022/11/17 12:40:05", "4.0.0", "8630-7824"),
+    Release("11.0.6", 925, "2024/11/05 08:12:51", "4.0.4", "8630-7824"),
+    Release("11.1.0", 955, "2023/11/02 14:01:18", "5.0.0", "8760-8344"),
+    Release("11.1.4-h7", 990, "2024/11/19 16:55:37", "5.1.2", "8760-8344"),
+    Release("11.1.6", 1005, "2025/01/29 11:24:10", "5.1.3", "8760-8344"),
+    Release("11.2.0", 1010, "2024/05/02 13:30:22", "6.0.0", "8836-8695"),
+    Release("11.2.4-h4", 1040, "2025/02/11 15:05:33", "6.1.1", "8836-8695"),
+)
+RELEASES: Dict[str, Release] = {r.version: r for r in CATALOGUE}
+# Content on the update server (application and threat version, newest last).
+CONTENT = ("8800-8920", "8836-8695", "8941-9310")
+# What the panfs partition that holds the images offers a fresh VM-Series (an assumption).
+DISK_FREE_MB = 6000
+# PAN-OS's answer when the update server cannot be reached (panos-upgrade-assurance compares it verbatim).
+NO_UPDATE_SERVER = "Failed to check upgrade info due to Unknown error. Please check network connectivity and try again."
+
+
+def release(version: str) -> Release:
+    found = RELEASES.get(version)
+    if found is None:
+        raise ApiError(17, f"Invalid version {version}. Please check the version and try again")
+    return found
+
+
+@dataclass
+class FirewallSoftware:
+    """One firewall's software. `pending` is the version installed for the next boot."""
+
+    running: str
+    content: str = CONTENT[0]
+    downloaded: Set[str] = field(default_factory=set)
+    pending: Optional[str] = None
+    content_downloaded: Set[str] = field(default_factory=set)
+    checked: bool = False
+    content_checked: bool = False
+    update_server: bool = True
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.downloaded.add(self.running)
+
+    @property
+    def plugin(self) -> str:
+        return release(self.running).plugin if self.running in RELEASES else "unknown"
+
+    def booted(self) -> Optional[str]:
+        """The firewall booted: the installed image is the running one now. Returns the new version."""
+        with self._lock:
+            if self.pending is None:
+                return None
+            self.running, self.pending = self.pending, None
+            return self.running
+
+    def disk_free_mb(self) -> int:
+        used = sum(release(v).size_mb for v in self.downloaded if v != self.running and v in RELEASES)
+        return DISK_FREE_MB - used
+
+    def check(self) -> List[Release]:
+        """`request system software check`: asks the update server; afterwards `info` lists its catalogue."""
+        if not self.update_server:
+            raise ApiError(17, NO_UPDATE_SERVER)
+        self.checked = True
+        return self.listed()
+
+    def listed(self) -> List[Release]:
+        """What `request system software info` lists: the catalogue once checked, else the images held."""
+        with self._lock:
+            versions = set(RELEASES) if self.checked else set(self.downloaded) | {self.running}
+            return sorted((RELEASES[v] for v in versions if v in RELEASES), key=lambda r: version_key(r.version),
+                          reverse=True)
+
+    def refuse_download(self, version: str) -> None:
+        if not self.update_server:
+            raise ApiError(17, NO_UPDATE_SERVER)
+        wanted = release(version)
+        if not self.checked:
+            raise ApiError(17, f"{version} not in the list of available versions. Please run 'request system "
+                               "software check' first")
+        if version not in self.downloaded and wanted.size_mb > self.disk_free_mb():
+            raise ApiError(17, f"Not enough disk space to download {version}: {wanted.size_mb} MB needed, "
+                               f"{self.disk_free_mb()} MB free. Delete unused images and try again")
+
+    def refuse_install(self, version: str) -> None:
+        """PAN-OS's refusals of `request system software install version X` (before any job)."""
+        release(version)
+        if version not in self.downloaded:
+            raise ApiError(17, f"Image {version} is not downloaded. Please download it before installing")
+        base = base_image(version)
+        if feature_release(version) != feature_release(self.running) and base not in self.downloaded:
+            raise ApiError(17, f"Base image {base} needs to be downloaded before installing {version}")
+        if content_key(self.content) < content_key(release(version).min_content):
+            raise ApiError(17, f"{version} needs content {release(version).min_content} or later; {self.content} is "
+                               "installed. Install a newer content release first")
+
+    def refuse_content_install(self, version: str) -> None:
+        if version not in self.content_downloaded and version != self.content:
+            raise ApiError(17, f"Content {version} is not downloaded")
