@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import DATAPLANE as INTERFACES
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import METHODS, DataplaneSight
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import METHODS, NODES, DataplaneSight
 
 
 @dataclass
@@ -179,3 +181,26 @@ def table(rows: List[Mapping[str, Any]]) -> List[str]:
     for row in rows:
         lines.append(f"{row['seconds']:>8.3f}  {row['step']:<{width}}  {row['description']}")
     return lines
+
+
+def follow_failover(pair: Any, old: str, before: DataplaneSight, trigger: Callable[[], Any], timeout: float,
+                    poll_interval: float, going_down: Tuple[str, ...] = ()) -> FailoverTimeline:
+    """Trigger the failover of `old` (a DeployedPair's node) and poll both firewalls and EC2
+    until the timeline is complete or `timeout` has passed; the timeline names what did not
+    happen. `going_down`: nodes whose refused credentials mean shutting down, not a wrong password."""
+    new = NODES[1] if old == NODES[0] else NODES[0]
+    timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], before, method=pair.ha_method)
+    routes = list(before.routes)
+    timeline.start()
+    trigger()
+
+    def observe() -> FailoverTimeline:
+        states = pair.ha_states(booting=going_down)
+        timeline.observe(states[new], states[old], pair.dataplane(routes))
+        return timeline
+
+    try:
+        wait.wait_for(observe, FailoverTimeline.complete, timeout, "the failover", wait.interval(poll_interval))
+    except wait.WaitTimeout:
+        pass  # the timeline names every step that did not happen
+    return timeline

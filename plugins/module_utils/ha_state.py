@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 SHOW_HA_ALL = "<show><high-availability><all></all></high-availability></show>"
 STABLE_STATES = ("active", "passive")
+SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-availability></request>"
+FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
 
 
 def _text(element: Optional[ET.Element], path: str) -> Optional[str]:

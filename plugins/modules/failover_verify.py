@@ -173,43 +173,26 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, wait
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover_timeline import FailoverTimeline, table
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover_timeline import FailoverTimeline, follow_failover, table
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (
-    DataplaneSight, DeployedPair, Health, deployed_pair_argument_spec, other)
+    DataplaneSight, DeployedPair, Health, deployed_pair_argument_spec)
 
-SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-availability></request>"
-FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
 
 
 def fail(pair: DeployedPair, trigger: str, node: str) -> str:
     if trigger == "stop_instance":
         pair.ec2.stop_instances(aws_retry=True, InstanceIds=[pair.instances[node]])
         return f"stopped instance {pair.instances[node]} of {node}"
-    pair.firewalls[node].op(SUSPEND)
+    pair.firewalls[node].op(ha_state.SUSPEND)
     return f"suspended {node} (request high-availability state suspend)"
 
 
 def run_failover(module: AnsibleAWSModule, pair: DeployedPair, old: str, before: DataplaneSight) -> FailoverTimeline:
-    new = other(old)
-    timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], before, method=pair.ha_method)
-    routes = list(before.routes)
-    timeline.start()
-    fail(pair, module.params["trigger"], old)
     # A firewall shutting down may refuse credentials for a moment before it stops answering (the
     # lab's API did, once, in CI): from the stopped one that means "going down", not a wrong password.
     going_down = (old,) if module.params["trigger"] == "stop_instance" else ()
-
-    def observe() -> FailoverTimeline:
-        states = pair.ha_states(booting=going_down)
-        timeline.observe(states[new], states[old], pair.dataplane(routes))
-        return timeline
-
-    try:
-        wait.wait_for(observe, FailoverTimeline.complete, module.params["timeout"], "the failover",
-                      wait.interval(module.params["poll_interval"]))
-    except wait.WaitTimeout:
-        pass  # the timeline names every step that did not happen
-    return timeline
+    return follow_failover(pair, old, before, lambda: fail(pair, module.params["trigger"], old), module.params["timeout"],
+                           module.params["poll_interval"], going_down)
 
 
 def restore(module: AnsibleAWSModule, pair: DeployedPair, old: str) -> Dict[str, Any]:
@@ -221,7 +204,7 @@ def restore(module: AnsibleAWSModule, pair: DeployedPair, old: str) -> Dict[str,
         pair.ec2.start_instances(aws_retry=True, InstanceIds=[pair.instances[old]])
         action = f"started instance {pair.instances[old]} of {old}"
     else:
-        pair.firewalls[old].op(FUNCTIONAL)
+        pair.firewalls[old].op(ha_state.FUNCTIONAL)
         action = f"made {old} functional (request high-availability state functional)"
     remaining = module.params["restore_timeout"] - (wait.now() - started)
     try:

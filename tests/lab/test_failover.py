@@ -49,8 +49,9 @@ def sync_pair(running_lab, devices):
                          what="running-sync synchronized on both")
 
 
-def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True, method="interface_move"):
-    pair = launch_pair(running_lab, actions, method)
+def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True, method="interface_move",
+               version_line="11.1"):
+    pair = launch_pair(running_lab, actions, method, version_line=version_line)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
     for node, fw in fws.items():

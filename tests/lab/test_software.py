@@ -53,7 +53,7 @@ def test_pan_os_python_checks_downloads_installs_and_reboots_into_the_new_versio
     system = system_info(device)
     assert system.findtext("sw-version") == "11.0.6"
     assert system.find("plugin_versions/entry[@name='vm_series']").get("version") == "4.0.4"
-    assert running_lab.counters(pair.primary)["events"][-1]
+    assert any(e["kind"] == "software_booted" and e["version"] == "11.0.6" for e in running_lab.counters(pair.primary)["events"])
 
 
 def test_a_failed_download_and_install_leave_the_running_version_alone(old_firewall, running_lab):
