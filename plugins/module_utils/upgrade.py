@@ -64,7 +64,7 @@ def path_problems(current: str, target: str, offered: Mapping[str, Mapping[str, 
     try:
         current_key, target_key = version_key(current), version_key(target)
     except ValueError as error:
-        return [f"upgrade path: {error}"]
+        return [f"upgrade_path: {error}"]
     problems = []
     if target not in offered:
         near = sorted((v for v in offered if _VERSION.match(v) and feature_release(v) == feature_release(target)),

@@ -50,13 +50,16 @@ def sync_pair(running_lab, devices):
 
 
 def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True, method="interface_move",
-               version_line="11.1"):
+               version_line="11.1", prepare=None):
+    """`prepare(devices)` runs on the reachable firewalls before HA is configured (licensing, say)."""
     pair = launch_pair(running_lab, actions, method, version_line=version_line)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
     for node, fw in fws.items():
         set_password(fw, pair.key_file)
         devices[node] = connect(fw)
+    if prepare is not None:
+        prepare(devices)
     configure_ha(devices["primary"], 7, pair.ips["secondary-mgmt"], 100, pair.ips["primary-ha2"], preemptive)
     configure_ha(devices["secondary"], 7, pair.ips["primary-mgmt"], 110, pair.ips["secondary-ha2"], preemptive)
     # Something only the primary has, as the dataplane configuration is in a deployment.

@@ -14,6 +14,7 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
 from .test_failover import build_pair
 from .test_failover_module import pair_task, run
+from .test_licensing import add_code, wait_restarted
 
 TARGET = "11.0.6"
 
@@ -49,20 +50,73 @@ class Watcher:
 
 @pytest.fixture(scope="module")
 def old_pair(running_lab):
-    return build_pair(running_lab, version_line="10.2")
+    """A licensed pair from the 10.2 AMI (Palo Alto's readiness checks refuse an unlicensed firewall)."""
+    def license_both(devices):
+        code = add_code(running_lab, count=2)
+        for device in devices.values():
+            device.activate_feature_using_authorization_code(code)
+        for device in devices.values():
+            wait_restarted(running_lab, device)
+            # The restarted management server runs its AutoCom first; HA's commit comes after it.
+            running_lab.wait_for(lambda d=device: all(j.findtext("status") == "FIN" for j in d.op(
+                "<show><jobs><all></all></jobs></show>", cmd_xml=False).findall("result/job")), what="jobs done")
+
+    return build_pair(running_lab, version_line="10.2", prepare=license_both)
+
+
+def readiness_task(**options):
+    return pair_task("upgrade_readiness", pair_name="{{ pair_name }}", **options)
 
 
 def boots(running_lab, instance_id):
     return running_lab.counters(instance_id)["counts"].get("events.boot", 0)
 
 
+@pytest.mark.parametrize("target, check, words", [
+    ("99.0.0", "target_offered", "not offered by the update server"),
+    ("10.2.0", "upgrade_path", "older than the running"),
+    ("11.1.6", "upgrade_path", "crosses the feature release(s) 11.0"),
+])
+def test_readiness_refuses_a_path_naming_the_check(old_pair, running_lab, tmp_path, target, check, words):
+    pair, _ = old_pair
+    proc, result = run(running_lab, tmp_path, pair, [{**readiness_task(target_version=target), "ignore_errors": True}])
+    assert f"{check} FAIL" in proc.stdout, [c for c in (result or {}).get("checks", []) if c["node"] is None]
+    assert f"{check} FAIL" in proc.stdout and words in proc.stdout, proc.stdout[-3000:]
+    assert "Nothing was downloaded or changed" in proc.stdout
+
+
+def test_readiness_refuses_pending_changes_and_a_full_disk(old_pair, running_lab, tmp_path):
+    pair, devices = old_pair
+    tags = "/config/devices/entry[@name='localhost.localdomain']/vsys/entry[@name='vsys1']/tag"
+    devices["secondary"].xapi.set(xpath=tags, element="<entry name='uncommitted'/>")
+    try:
+        proc, _ = run(running_lab, tmp_path, pair, [{**readiness_task(target_version="11.0.6"), "ignore_errors": True}])
+    finally:
+        devices["secondary"].xapi.delete(xpath=tags + "/entry[@name='uncommitted']")
+    assert "candidate_config on secondary FAIL" in proc.stdout and "commit or revert" in proc.stdout, proc.stdout[-3000:]
+
+
+# Last: it leaves the module's pair on the target version.
 def test_a_pair_is_upgraded_one_peer_at_a_time_and_a_rerun_changes_nothing(old_pair, running_lab, tmp_path):
     pair, devices = old_pair
     task = pair_task("pair_upgrade", pair_name="{{ pair_name }}", target_version=TARGET, poll_interval=0.25,
                      boot_timeout=120, job_timeout=120, failover_timeout=60)
+    tasks = [{**readiness_task(target_version=TARGET), "register": "before"}, {**task, "register": "upgraded"},
+             {**readiness_task(compare_to="{{ before.snapshots }}"), "register": "after"},
+             {"name": "all", "ansible.builtin.set_fact": {"result": {
+                 "before": "{{ before }}", "upgraded": "{{ upgraded }}", "after": "{{ after }}"}}}]
     with Watcher(devices) as watcher:
-        proc, result = run(running_lab, tmp_path, pair, [task])
+        proc, results = run(running_lab, tmp_path, pair, tasks)
     assert proc.returncode == 0, proc.stdout[-4000:]
+    # Palo Alto's readiness checks ran on both firewalls and passed; the snapshot after the
+    # upgrade differs from the one before in nothing but the versions.
+    assert {(c["name"], c["node"]) for c in results["before"]["checks"] if c["status"] == "SUCCESS"} >= {
+        ("pair_healthy", None), ("upgrade_path", None), ("target_offered", None),
+        ("free_disk_space", "primary"), ("candidate_config", "secondary"), ("jobs", "primary")}, results["before"]["checks"]
+    assert results["after"]["differences"] == []
+    assert results["before"]["snapshots"]["active"]["versions"]["sw_version"] == "10.2.10-h9"
+    assert results["after"]["snapshots"]["active"]["versions"]["sw_version"] == TARGET
+    result = results["upgraded"]
     assert result["changed"] and result["versions"] == {"primary": TARGET, "secondary": TARGET}, result["report_lines"]
     steps = [(s["step"], s["node"]) for s in result["steps"]]
     # Palo Alto's order: the passive first, then the failover, then the suspended old active.
