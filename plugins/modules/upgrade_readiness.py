@@ -227,6 +227,7 @@ class Readiness:
                              "plugins": {e.get("name"): e.get("version") for e in system.findall("plugin_versions/entry")}
                              if system is not None else {}},
                 **{name: pua[name].get("snapshot") for name in PUA_SNAPSHOTS},
+                "license": without_auth_codes(pua["license"].get("snapshot")),
                 "sessions": (sessions.findtext("result/num-active") or "0").strip(),
                 "ha": {key: local.get(key) for key in ("priority", "preemptive", "ha2_ip")},
                 "config_fingerprint": config_fingerprint(running),
@@ -235,6 +236,15 @@ class Readiness:
 
     def failed(self) -> List[Dict[str, Any]]:
         return [c for c in self.checks if c["status"] not in ("SUCCESS", "SKIPPED")]
+
+
+def without_auth_codes(licences: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The licence snapshot without the auth codes PAN-OS lists with each licence: they are secrets
+    (an auth code licenses more firewalls) and no result or report may carry them."""
+    if licences is None:
+        return None
+    return {feature: {k: v for k, v in entry.items() if k != "authcode"} if isinstance(entry, dict) else entry
+            for feature, entry in licences.items()}
 
 
 def config_fingerprint(running: Optional[ET.Element]) -> Optional[str]:

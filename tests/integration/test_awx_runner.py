@@ -37,6 +37,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PAIR = "lab-pair"
+# A maintenance release of the lab AMI's feature release (11.1.4-h7), in the lab's software catalogue.
+UPGRADE_TARGET = "11.1.6"
 # New on every run and found nowhere else, so one seen in a job's output can only have leaked from
 # the job: the admin password (PAN-OS's rules: upper and lower case, a digit), and an auth code
 # and a licensing API key that the lab's licensing server knows for this module's jobs alone.
@@ -302,6 +304,22 @@ def test_verify_failover_job_template_moves_the_dataplane_and_restores(launch, a
     assert [p.name for p in job.reports()] == [f"failover-{PAIR}.json"]
 
 
+def test_upgrade_job_template_upgrades_the_pair_and_a_rerun_changes_nothing(launch, awx_lab: Lab):
+    job = launch("Upgrade HA pair", {"vmseries_panos_target_version": UPGRADE_TARGET},
+                 credential={"password": "", **api_keys(awx_lab)})
+    assert job.status == "successful", job.stdout[-6000:]
+    reports = {p.name: p for p in job.reports()}
+    assert {f"upgrade-{PAIR}.json", f"upgrade-{PAIR}.txt", f"upgrade-{PAIR}-before.json"} <= set(reports), reports
+    report = json.loads(reports[f"upgrade-{PAIR}.json"].read_text())
+    assert report["versions"] == {"primary": UPGRADE_TARGET, "secondary": UPGRADE_TARGET}
+    assert len(report["outage_windows"]) == 1 and report["outage_seconds"] > 0, report["outage_windows"]
+    assert "total dataplane outage" in reports[f"upgrade-{PAIR}.txt"].read_text()
+    job = launch("Upgrade HA pair", {"vmseries_panos_target_version": UPGRADE_TARGET},
+                 credential={"password": "", **api_keys(awx_lab)})
+    assert job.status == "successful" and job.recap()["changed"] == 0, job.stdout[-4000:]
+    assert "nothing to do" in job.stdout
+
+
 def test_tear_down_job_template_needs_the_pair_name(launch, awx_lab: Lab):
     before = tagged(awx_lab, PAIR)
     job = launch("Tear down", {"vmseries_teardown_confirm": "some-other-pair"})
@@ -323,11 +341,12 @@ def test_tear_down_job_template_removes_the_pair(launch, awx_lab: Lab):
 
 
 def test_no_secret_in_any_job_output_event_or_report(jobs, secrets):
-    """Issue 22: deploy, failover and teardown at -vvv with distinctive secrets, each of them used
+    """Issue 22: deploy, failover, upgrade and teardown at -vvv with distinctive secrets, each of them used
     (the tests above: the auth code licensed the pair and got its seats back with the licensing API
     key, the failover logged in with the API keys), and not one of them in what any job left."""
     done = {(job.template, job.status) for job in jobs}
-    assert {("Deploy HA pair", "successful"), ("Verify failover", "successful"), ("Tear down", "successful")} <= done
+    assert {("Deploy HA pair", "successful"), ("Verify failover", "successful"), ("Upgrade HA pair", "successful"),
+            ("Tear down", "successful")} <= done
     assert {"api_key_primary", "api_key_secondary"} <= secrets.keys(), "the deploy made no API keys"
     for job in jobs:
         assert VERBOSITY in job.command(), f"{job.template} did not run at {VERBOSITY}: {job.command()}"
