@@ -210,7 +210,7 @@ class Upgrade:
         views = self.views()
         if self.module.params["failback"]:
             self.failback_to = self.better_priority()
-        preemptive = [node for node, state in self.pair.ha_states().items()
+        preemptive = [node for node, state in self.pair.ha_states(booting=NODES).items()
                       if state and state.get("enabled") and state["local"].get("preemptive")]
         if len(preemptive) == len(NODES) and any(v.version != self.target for v in views.values()):
             self.fail(f"Pair {self.pair.name}: preemption is enabled on both firewalls, and the upgrade does not yet "
@@ -338,16 +338,21 @@ class Upgrade:
         self.fail_over(f"fail back to {upgrade.other(current)}", current, health.sight)
 
     def require_dataplane_on(self, node: str, what: str) -> None:
-        states = self.pair.ha_states(booting=NODES)
-        state = states[node] or {}
-        problems = []
-        if state.get("error") is not None or (state.get("local") or {}).get("state") != "active":
-            problems.append(f"{node} is {ha_state.describe(node, state)}, not active")
-        else:
-            problems += dataplane_problems(self.pair.dataplane(), self.pair.instances, self.pair.ha_method, node)
-        if problems:
+        """The peer of the firewall about to restart must be active with the dataplane on it. A
+        failover still moving the dataplane (a resumed run right after an interrupted one) is
+        waited out for failover_timeout; then the step is refused, naming what is wrong."""
+        def problems() -> List[str]:
+            state = self.pair.ha_states(booting=NODES)[node] or {}
+            if state.get("error") is not None or (state.get("local") or {}).get("state") != "active":
+                return [f"{ha_state.describe(node, state)}, not active"]
+            return dataplane_problems(self.pair.dataplane(), self.pair.instances, self.pair.ha_method, node)
+
+        try:
+            wait.wait_for(problems, lambda found: not found, self.module.params["failover_timeout"],
+                          f"the dataplane on {node}", wait.interval(self.module.params["poll_interval"]))
+        except wait.WaitTimeout as timeout:
             self.fail(f"Pair {self.pair.name}: refusing to {what}: the dataplane must be on a healthy active {node} "
-                      f"first ({'; '.join(problems)}).")
+                      f"first ({'; '.join(timeout.last.value)}).")
 
     def describe(self, views: Dict[str, upgrade.NodeView]) -> str:
         return ", ".join(f"{n} {v.state or 'down'} on {v.version or 'unknown'}" if v.reachable else f"{n} not answering"

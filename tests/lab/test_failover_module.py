@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 
 
-def run(running_lab, tmp_path, pair, tasks):
+def run(running_lab, tmp_path, pair, tasks, start_only=False):
+    """Run the tasks against the pair in a playbook; its process and `result` (or with start_only,
+    write the playbook to tmp_path/play.yml and run nothing)."""
     state = running_lab.state
     providers = {node: {"ip_address": fw["api_host"], "port": fw["api_port"], "username": "admin", "password": PASSWORD}
                  for node, fw in (("primary", running_lab.firewall(pair.primary)),
@@ -36,6 +38,8 @@ def run(running_lab, tmp_path, pair, tasks):
             "content": "{{ result | to_json }}", "dest": str(tmp_path / "result.json"), "mode": "0600"}}],
     }]
     (tmp_path / "play.yml").write_text(json.dumps(play))
+    if start_only:
+        return None, None
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "0"}
     proc = subprocess.run([PLAYBOOK, str(tmp_path / "play.yml"), "-i", "localhost,", "-c", "local",
                            "-e", f"ansible_python_interpreter={sys.executable}"],

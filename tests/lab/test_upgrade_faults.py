@@ -1,0 +1,121 @@
+"""vmseries.aws_ha.pair_upgrade when things go wrong, on lab pairs from the 11.1 AMI going to 11.1.6:
+a failed download or install on the passive leaves the pair healthy on its version with nothing
+restarted; a passive that never comes back fails the run clearly with the dataplane on the active,
+and once it is back a re-run finishes; a run killed mid-upgrade is resumed by running it again.
+And the secondary-IP move pair, upgraded end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
+
+from .pairs import SECONDARY_IP_ACTIONS
+from .test_failover import build_pair
+from .test_failover_module import PLAYBOOK, REPO, pair_task, run
+from .test_upgrade_module import Watcher, assert_never_without_a_firewall, boots
+
+TARGET = "11.1.6"
+OLD = "11.1.4-h7"
+
+
+def upgrade_task(**options):
+    options = {"poll_interval": 0.25, "boot_timeout": 60, "job_timeout": 60, "failover_timeout": 60, **options}
+    return pair_task("pair_upgrade", pair_name="{{ pair_name }}", target_version=TARGET, **options)
+
+
+def states(devices):
+    return {node: ha_state.parse_ha_all(d.op(ha_state.SHOW_HA_ALL, cmd_xml=False))["local"] for node, d in devices.items()}
+
+
+def versions(devices):
+    return {node: d.op("<show><system><info></info></system></show>", cmd_xml=False).findtext("result/system/sw-version")
+            for node, d in devices.items()}
+
+
+def fault(running_lab, kind, instance_id, **extra):
+    args = ["fault", "set", "--kind", kind, "--instance", instance_id, "--count", "1"]
+    for key, value in extra.items():
+        args += [f"--{key}", str(value)]
+    assert running_lab.cli(*args).returncode == 0
+
+
+@pytest.mark.parametrize("kind, words", [("download-fail", "Failed to download"), ("install-fail", "injected install-fail")])
+def test_a_failed_job_on_the_passive_leaves_the_pair_healthy_on_its_version(running_lab, tmp_path, kind, words):
+    pair, devices = build_pair(running_lab)
+    fault(running_lab, kind, pair.secondary, message="Failed to download file from update server"
+          if kind == "download-fail" else "injected install-fail")
+    before = {node: boots(running_lab, getattr(pair, node)) for node in ("primary", "secondary")}
+    proc, _ = run(running_lab, tmp_path, pair, [{**upgrade_task(), "ignore_errors": True}])
+    assert words in proc.stdout and "Nothing was restarted by this step" in proc.stdout, proc.stdout[-3000:]
+    assert versions(devices) == {"primary": OLD, "secondary": OLD}
+    assert {n: s["state"] for n, s in states(devices).items()} == {"primary": "active", "secondary": "passive"}
+    assert {node: boots(running_lab, getattr(pair, node)) for node in ("primary", "secondary")} == before
+
+
+def test_a_passive_that_never_comes_back_fails_clearly_then_a_rerun_finishes(running_lab, tmp_path):
+    pair, devices = build_pair(running_lab)
+    fault(running_lab, "no-boot", pair.secondary)
+    proc, _ = run(running_lab, tmp_path, pair, [{**upgrade_task(boot_timeout=15), "ignore_errors": True}])
+    assert "secondary did not come back from its restart" in proc.stdout, proc.stdout[-3000:]
+    assert "The dataplane is on primary" in proc.stdout
+    assert states({"primary": devices["primary"]})["primary"]["state"] == "active"
+    # The operator brings it back (here: stops and starts its instance), and runs the upgrade again.
+    ec2 = running_lab.client("ec2")
+    ec2.stop_instances(InstanceIds=[pair.secondary])
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=[pair.secondary], WaiterConfig={"Delay": 1})
+    # moto stops at once: let the lab see it stopped before it starts again.
+    running_lab.wait_for(lambda: running_lab.firewall(pair.secondary)["instance_state"] == "stopped",
+                         what="the lab to see the secondary stopped")
+    ec2.start_instances(InstanceIds=[pair.secondary])
+    proc, result = run(running_lab, tmp_path, pair, [upgrade_task()])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert result["versions"] == {"primary": TARGET, "secondary": TARGET}
+
+
+def test_a_run_killed_mid_upgrade_is_resumed_by_running_it_again(running_lab, tmp_path):
+    pair, devices = build_pair(running_lab)
+    # The first run's playbook, killed (controller gone) once the primary is suspended.
+    run(running_lab, tmp_path, pair, [upgrade_task()], start_only=True)
+    process = subprocess.Popen([PLAYBOOK, str(tmp_path / "play.yml"), "-i", "localhost,", "-c", "local",
+                                "-e", f"ansible_python_interpreter={sys.executable}"], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+
+    def primary_suspended():
+        try:
+            return states({"primary": devices["primary"]})["primary"]["state"] == "suspended"
+        except Exception:  # noqa: BLE001
+            return False
+
+    try:
+        running_lab.wait_for(primary_suspended, timeout=90, interval=0.2, what="the primary suspended")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert versions({"secondary": devices["secondary"]}) == {"secondary": TARGET}
+    secondary_boots = boots(running_lab, pair.secondary)
+    proc, result = run(running_lab, tmp_path, pair, [upgrade_task()])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert result["versions"] == {"primary": TARGET, "secondary": TARGET}
+    # Resumed from the pair's state: the secondary is not installed or restarted again.
+    assert [s["node"] for s in result["steps"] if s["step"].startswith("install")] == ["primary"], result["steps"]
+    assert boots(running_lab, pair.secondary) == secondary_boots
+
+
+def test_a_secondary_ip_pair_is_upgraded_with_the_addresses_following_the_active(running_lab, tmp_path):
+    pair, devices = build_pair(running_lab, SECONDARY_IP_ACTIONS, method="secondary_ip")
+    with Watcher(devices) as watcher:
+        proc, result = run(running_lab, tmp_path, pair, [upgrade_task(ha_method="secondary_ip")])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert result["versions"] == {"primary": TARGET, "secondary": TARGET}
+    failover = result["failovers"][0]["timeline"]
+    assert {"ip:untrust", "ip:trust"} <= {row["step"] for row in failover}, failover
+    assert_never_without_a_firewall(watcher, result)
