@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: deploy test venv lab-up lab-down bench bench-failover ee-context ee clean
+.PHONY: deploy test venv lab-up lab-down bench bench-failover bench-upgrade ee-context ee clean
 
 deploy: $(STAMP)
 	scripts/deploy-lab
@@ -33,6 +33,11 @@ bench: $(STAMP)
 # side by side (about 10 minutes; a lab of its own, stopped afterwards).
 bench-failover: $(STAMP)
 	$(VENV)/bin/python scripts/bench_failover.py --markdown
+
+# Both AWS HA methods deployed and upgraded to another PAN-OS version in one lab on the realistic
+# profile, their steps and dataplane outage side by side (about 20 minutes; a lab of its own).
+bench-upgrade: $(STAMP)
+	$(VENV)/bin/python scripts/bench_upgrade.py --markdown
 
 # The execution environment for AWX (execution-environment.yml): the build context alone, or the
 # image (needs podman or docker).

@@ -301,7 +301,8 @@ def test_verify_failover_job_template_moves_the_dataplane_and_restores(launch, a
     assert job.status == "successful", job.stdout[-6000:]
     assert "attached:untrust" in job.stdout and "attached:trust" in job.stdout
     assert re.search(r"restore: started instance i-\w+ of primary", job.stdout), job.stdout[-3000:]
-    assert [p.name for p in job.reports()] == [f"failover-{PAIR}.json"]
+    assert [p.name for p in job.reports()] == [f"failover-{PAIR}.json", f"failover-{PAIR}.svg"]
+    assert "<svg" in job.reports()[1].read_text()
 
 
 def test_upgrade_job_template_upgrades_the_pair_and_a_rerun_changes_nothing(launch, awx_lab: Lab):
@@ -309,7 +310,8 @@ def test_upgrade_job_template_upgrades_the_pair_and_a_rerun_changes_nothing(laun
                  credential={"password": "", **api_keys(awx_lab)})
     assert job.status == "successful", job.stdout[-6000:]
     reports = {p.name: p for p in job.reports()}
-    assert {f"upgrade-{PAIR}.json", f"upgrade-{PAIR}.txt", f"upgrade-{PAIR}-before.json"} <= set(reports), reports
+    assert {f"upgrade-{PAIR}.json", f"upgrade-{PAIR}.txt", f"upgrade-{PAIR}.svg",
+            f"upgrade-{PAIR}-before.json"} <= set(reports), reports
     report = json.loads(reports[f"upgrade-{PAIR}.json"].read_text())
     assert report["versions"] == {"primary": UPGRADE_TARGET, "secondary": UPGRADE_TARGET}
     assert len(report["outage_windows"]) == 1 and report["outage_seconds"] > 0, report["outage_windows"]
