@@ -14,6 +14,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 PAIR = "vmseries:pair"
 NODE = "vmseries:node"
 INTERFACE = "vmseries:interface"
+# On a firewall whose HA preemption the upgrade turned off, until it turns it on again.
+UPGRADE_PREEMPTION = "vmseries:upgrade-preemption"
 NODES = ("primary", "secondary")
 DATAPLANE_INTERFACES = ("untrust", "trust")
 

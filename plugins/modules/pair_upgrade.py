@@ -29,9 +29,12 @@ description:
     the moment the dataplane leads to the new active).
   - The readiness checks before an upgrade are M(vmseries.aws_ha.upgrade_readiness)'s; this module
     assumes they passed.
-  - Not built yet - pairs with preemption enabled are refused (turn preemption off, converge,
-    upgrade, turn it on again); the VM-Series plugin is not upgraded separately (each PAN-OS version
-    brings the plugin it ships with).
+  - With preemption enabled on both firewalls, turns it off on the one with the better device
+    priority for the duration (a commit on that firewall; its instance is tagged
+    C(vmseries:upgrade-preemption) meanwhile, so that a resumed run finishes the job), fails back to
+    it once both run the target, and turns preemption on again.
+  - Not built yet - the VM-Series plugin is not upgraded separately (each PAN-OS version brings the
+    plugin it ships with).
 author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
@@ -77,7 +80,8 @@ notes:
   - Part of the C(vmseries.aws_ha.aws) action group for the AWS connection; the firewalls'
     connections are given per node.
   - The AWS identity running the module needs C(ec2:DescribeInstances),
-    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses) and C(ec2:DescribeRouteTables).
+    C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeAddresses), C(ec2:DescribeRouteTables),
+    C(ec2:DescribeTags), and for a pair with preemption C(ec2:CreateTags) and C(ec2:DeleteTags).
   - In check mode the module reports the step it would take next and changes nothing.
 """
 
@@ -150,11 +154,15 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, upgrade, wait
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import commit, ha_state, tags, upgrade, wait
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.failover_timeline import follow_failover, table
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (
     NODES, DeployedPair, dataplane_problems, deployed_pair_argument_spec)
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import DEVICE_XPATH
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import Software, SoftwareError
+
+
+PREEMPTIVE_XPATH = (DEVICE_XPATH + "/deviceconfig/high-availability/group/election-option/preemptive")
 
 
 class Upgrade:
@@ -208,23 +216,66 @@ class Upgrade:
     # ---- the run -----------------------------------------------------------------------------
     def run(self) -> None:
         views = self.views()
-        if self.module.params["failback"]:
-            self.failback_to = self.better_priority()
-        preemptive = [node for node, state in self.pair.ha_states(booting=NODES).items()
+        better = self.better_priority()
+        preemption_off = self.preemption_turned_off()
+        if self.module.params["failback"] or preemption_off:
+            self.failback_to = better
+        states = self.pair.ha_states(booting=NODES)
+        preemptive = [node for node, state in states.items()
                       if state and state.get("enabled") and state["local"].get("preemptive")]
-        if len(preemptive) == len(NODES) and any(v.version != self.target for v in views.values()):
-            self.fail(f"Pair {self.pair.name}: preemption is enabled on both firewalls, and the upgrade does not yet "
-                      "turn it off for the duration (Palo Alto: disable preemption on one peer before upgrading an HA "
-                      "pair). Set vmseries_ha_preemptive: false, converge (site.yml), upgrade, then turn it on again.")
+        pending = upgrade.next_action(views, self.target, self.failback_to).kind != "done"
+        if len(preemptive) == len(NODES) and pending and not self.module.check_mode:
+            # With preemption on both, the better-priority firewall would take the dataplane back the
+            # moment it rejoins; Palo Alto: "You only need to disable preemption on one peer".
+            self.set_preemption(better, False)
+            preemption_off = better
+            self.failback_to = better
         for _ in range(40):  # every step changes the observed state; a loop this long means it did not
             action = upgrade.next_action(views, self.target, self.failback_to)
             if self.module.check_mode:
-                self.module.exit_json(changed=action.kind != "done", next_step=vars(action), **self.result())
+                kind = action.kind if action.kind != "done" or not preemption_off else "restore preemption"
+                self.module.exit_json(changed=kind != "done", next_step={**vars(action), "kind": kind}, **self.result())
             if action.kind == "done":
+                if preemption_off:
+                    self.set_preemption(preemption_off, True)
                 return
             getattr(self, "do_" + action.kind)(action)
             views = self.views()
         self.fail(f"Pair {self.pair.name}: the upgrade made no progress (last: {vars(action)}).")
+
+    # ---- preemption ---------------------------------------------------------------------------
+    def preemption_turned_off(self) -> Optional[str]:
+        """The firewall whose preemption an earlier, interrupted run turned off (its instance's tag)."""
+        found = self.pair.ec2.describe_tags(aws_retry=True, Filters=[
+            {"Name": "resource-id", "Values": list(self.pair.instances.values())},
+            {"Name": "key", "Values": [tags.UPGRADE_PREEMPTION]}])["Tags"]
+        nodes = [node for node, instance in self.pair.instances.items() if any(t["ResourceId"] == instance for t in found)]
+        return nodes[0] if nodes else None
+
+    def set_preemption(self, node: str, enabled: bool) -> None:
+        """Turn preemption off (or on again) on one firewall and commit; the instance's tag says so
+        meanwhile, so that a resumed run turns it on again at the end."""
+        self.changed = True
+        instance = self.pair.instances[node]
+        firewall = self.pair.firewalls[node]
+
+        def change() -> None:
+            if not enabled:
+                self.pair.ec2.create_tags(aws_retry=True, Resources=[instance],
+                                          Tags=[{"Key": tags.UPGRADE_PREEMPTION, "Value": "off"}])
+            firewall.xapi_edit(PREEMPTIVE_XPATH, f"<preemptive>{'yes' if enabled else 'no'}</preemptive>")
+            deadline = firewall.now() + self.module.params["job_timeout"]
+            job = commit.submit(firewall, commit.commit_command(
+                f"vmseries.aws_ha upgrade: preemption {'restored' if enabled else 'off for the upgrade'}"), deadline)
+            if job is not None:
+                finished = commit.wait_for_job(firewall, job, deadline, self.module.params["poll_interval"])
+                if (finished.findtext("result") or "").strip() != "OK":
+                    self.fail(f"Pair {self.pair.name}: the commit that turns preemption "
+                              f"{'on' if enabled else 'off'} on {node} failed: {' '.join(commit.job_messages(finished))}.")
+            if enabled:
+                self.pair.ec2.delete_tags(aws_retry=True, Resources=[instance], Tags=[{"Key": tags.UPGRADE_PREEMPTION}])
+
+        self.step(f"preemption {'on again' if enabled else 'off'}", node, change)
 
     def better_priority(self) -> str:
         states = self.pair.ha_states(booting=NODES)

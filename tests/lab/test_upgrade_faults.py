@@ -119,3 +119,20 @@ def test_a_secondary_ip_pair_is_upgraded_with_the_addresses_following_the_active
     failover = result["failovers"][0]["timeline"]
     assert {"ip:untrust", "ip:trust"} <= {row["step"] for row in failover}, failover
     assert_never_without_a_firewall(watcher, result)
+
+
+def test_preemption_is_turned_off_for_the_upgrade_and_on_again_after_failing_back(running_lab, tmp_path):
+    pair, devices = build_pair(running_lab, preemptive=True)
+    with Watcher(devices) as watcher:
+        proc, result = run(running_lab, tmp_path, pair, [upgrade_task()])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    steps = [(s["step"], s["node"]) for s in result["steps"]]
+    assert steps[0] == ("preemption off", "primary") and steps[-1] == ("preemption on again", "primary"), steps
+    # Failed back to the better priority before preemption came back: it did not have to preempt.
+    assert [w["step"] for w in result["outage_windows"]] == ["fail over from primary", "fail back to primary"]
+    final = states(devices)
+    assert {n: (s["state"], s["preemptive"]) for n, s in final.items()} == {
+        "primary": ("active", True), "secondary": ("passive", True)}
+    tagged = running_lab.client("ec2").describe_tags(Filters=[{"Name": "key", "Values": ["vmseries:upgrade-preemption"]}])
+    assert tagged["Tags"] == []
+    assert_never_without_a_firewall(watcher, result)
