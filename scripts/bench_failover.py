@@ -14,19 +14,13 @@ lab/README.md). The figures are the lab's answer under those assumptions, not a 
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_runs import BIN, run, write_inventory  # noqa: E402 - the scripts directory's own module
+from lab_runs import METHOD_PAIRS, method_bench, render, timings  # noqa: E402 - the scripts directory's own module
 
-PAIRS = {"bench-interface": "interface_move", "bench-secondary": "secondary_ip"}
 # What each method's timeline calls "the dataplane is on the new active".
 MILESTONES = [
     ("peer loss detected", ["peer_loss_detected"]),
@@ -53,66 +47,16 @@ def first_seen(timeline: List[Dict[str, Any]], prefixes: List[str]) -> Any:
 
 def table(reports: Dict[str, Dict[str, Any]], profile: Dict[str, Any], markdown: bool) -> str:
     scale = profile["time_scale"]
-    rows = [["seconds after the active's instance was stopped: AWS (lab)", *(PAIRS[name] for name in reports)]]
+    rows = [["seconds after the active's instance was stopped: AWS (lab)", *(METHOD_PAIRS[name] for name in reports)]]
     for label, prefixes in MILESTONES:
         rows.append([label, *(seconds(first_seen(r["timeline"], prefixes), scale) for r in reports.values())])
     rows.append(["failover complete (total)", *(seconds(r["total_seconds"], scale) for r in reports.values())])
-    effective = profile["effective"]
-    real = [["lab profile", f"{profile['name']}, time scale {scale}: the lab plays every duration x {scale}"]]
-    real += [[name, f"{profile['values'][name]} s: {what} (lab: {effective[name]} s)" if name != "ha_timer_scale" else
-              f"x {profile['values'][name]}: {what}"] for name, what in TIMINGS]
-    if markdown:
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-        lines += ["", "| timing | value |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in real]
-        return "\n".join(lines)
-    width = max(len(row[0]) for row in rows + real)
-    lines = [f"{row[0]:<{width}}  " + "  ".join(f"{cell:>15}" for cell in row[1:]) for row in rows]
-    lines += [""] + [f"{k:<{width}}  {v}" for k, v in real]
-    return "\n".join(lines)
+    return render(rows, timings(profile, TIMINGS), markdown)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="realistic", choices=["realistic", "fast"])
-    parser.add_argument("--time-scale", type=float)
-    parser.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's)")
-    parser.add_argument("--render", type=Path, metavar="DIR", help="print the table of an earlier run's directory")
-    args = parser.parse_args()
-    if args.render:
-        reports = {name: json.loads((args.render / "reports" / f"failover-{name}.json").read_text()) for name in PAIRS}
-        print(table(reports, json.loads((args.render / "profile.json").read_text()), args.markdown))
-        return 0
-    work = Path(tempfile.mkdtemp(prefix="bench-failover-"))
-    state_dir, reports_dir = work / "lab", work / "reports"
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "VMSERIES_LAB_STATE_DIR": str(state_dir),
-           "ANSIBLE_NOCOLOR": "1"}
-    up = [str(BIN / "vmseries-lab"), "up", "--profile", args.profile, "--state-dir", str(state_dir)]
-    if args.time_scale:
-        up += ["--time-scale", str(args.time_scale)]
-    run(up, env, work / "lab-up.log")
-    try:
-        # DHCP for both pairs (secondary-IP move needs it), so that they differ in the method only.
-        write_inventory(work / "inventory", {name: {"vmseries_ha_method": method, "vmseries_dataplane_addressing": "dhcp"}
-                                             for name, method in PAIRS.items()})
-        playbook = str(BIN / "ansible-playbook")
-        run([playbook, "site.yml", "-i", str(work / "inventory"), "--forks", "2"], env, work / "site.log")
-        for name in PAIRS:
-            run([playbook, "playbooks/verify_failover.yml", "-i", str(work / "inventory"), "--limit", name,
-                 "-e", f"vmseries_failover_report_dir={reports_dir}"], env, work / f"failover-{name}.log")
-        reports = {name: json.loads((reports_dir / f"failover-{name}.json").read_text()) for name in PAIRS}
-        profile = json.loads((state_dir / "state.json").read_text())["profile"]
-        (work / "profile.json").write_text(json.dumps(profile, indent=1))
-    finally:
-        if not args.keep_lab:
-            subprocess.run([str(BIN / "vmseries-lab"), "down", "--state-dir", str(state_dir)], env=env,
-                           capture_output=True, check=False)
-    print()
-    print(table(reports, profile, args.markdown))
-    print(f"\nReports: {reports_dir} (the table again: scripts/bench_failover.py --render {work})")
-    return 0
+def failover(name: str, reports_dir: Path) -> List[str]:
+    return ["playbooks/verify_failover.yml", "-e", f"vmseries_failover_report_dir={reports_dir}"]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(method_bench(__doc__, "bench-failover-", "failover-{pair}.json", failover, table))
