@@ -228,6 +228,7 @@ class Readiness:
                              if system is not None else {}},
                 **{name: pua[name].get("snapshot") for name in PUA_SNAPSHOTS},
                 "license": without_auth_codes(pua["license"].get("snapshot")),
+                "routes": without_host_routes(pua["routes"].get("snapshot")),
                 "sessions": (sessions.findtext("result/num-active") or "0").strip(),
                 "ha": {key: local.get(key) for key in ("priority", "preemptive", "ha2_ip")},
                 "config_fingerprint": config_fingerprint(running),
@@ -245,6 +246,17 @@ def without_auth_codes(licences: Optional[Dict[str, Any]]) -> Optional[Dict[str,
         return None
     return {feature: {k: v for k, v in entry.items() if k != "authcode"} if isinstance(entry, dict) else entry
             for feature, entry in licences.items()}
+
+
+def without_host_routes(routes: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The routing table without the host routes (flag H) of the firewall's own interface
+    addresses: with secondary-IP move those addresses differ between the firewalls and the
+    floating ones move with the active, so they would differ by role after any failover; the
+    addresses themselves are the interfaces' part of the snapshot."""
+    if routes is None:
+        return None
+    return {key: route for key, route in routes.items()
+            if not (isinstance(route, dict) and "H" in str(route.get("flags") or "").split())}
 
 
 def config_fingerprint(running: Optional[ET.Element]) -> Optional[str]:

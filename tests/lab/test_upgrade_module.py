@@ -109,6 +109,35 @@ def test_readiness_refuses_pending_changes_and_a_full_disk(old_pair, running_lab
     assert "candidate_config on secondary FAIL" in proc.stdout and "commit or revert" in proc.stdout, proc.stdout[-3000:]
 
 
+
+def test_readiness_refuses_an_unhealthy_pair_and_old_content(old_pair, running_lab, tmp_path):
+    pair, devices = old_pair
+    devices["secondary"].op(ha_state.SUSPEND, cmd_xml=False)
+    try:
+        proc, _ = run(running_lab, tmp_path, pair, [{**readiness_task(target_version="11.0.6", content_version="9999-9999"),
+                                                     "ignore_errors": True}])
+    finally:
+        devices["secondary"].op(ha_state.FUNCTIONAL, cmd_xml=False)
+        running_lab.wait_for(lambda: ha_state.parse_ha_all(devices["secondary"].op(ha_state.SHOW_HA_ALL, cmd_xml=False))
+                             ["local"]["state"] == "passive", what="the secondary passive again")
+    text = " ".join(proc.stdout.split())
+    assert "pair_healthy FAIL: secondary is suspended" in text, proc.stdout[-3000:]
+    assert "content_version on primary FAIL" in text and "install a newer content release" in text
+
+
+def test_readiness_refuses_a_firewall_without_room_for_the_images(running_lab, tmp_path):
+    pair, devices = build_pair(running_lab)
+    device = devices["primary"]
+    device.software.check()
+    for version in ("11.1.0", "11.2.0", "11.2.4-h4", "10.2.0", "10.2.13", "11.0.0"):
+        device.software.download(version, sync=True)
+    proc, _ = run(running_lab, tmp_path, pair, [{**readiness_task(target_version="11.1.6", skip_checks=["expired_licenses"]),
+                                                 "ignore_errors": True}])
+    text = " ".join(proc.stdout.split())
+    # pan-os-python downloads with sync-to-peer yes: the secondary filled up as well.
+    assert "free_disk_space on primary FAIL" in text and "free_disk_space on secondary FAIL" in text, proc.stdout[-3000:]
+    assert "delete unused images" in text
+
 # Last: it leaves the module's pair on the target version.
 def test_a_pair_is_upgraded_one_peer_at_a_time_and_a_rerun_changes_nothing(old_pair, running_lab, tmp_path):
     pair, devices = old_pair
