@@ -92,8 +92,8 @@ LOWER_BOUNDS: Tuple[Bound, ...] = (
     Bound("vmseries_upgrade_failover_timeout", 1,
           "it is the seconds the failover is given once the active is suspended, and giving none fails the "
           "upgrade with that firewall suspended"),
-    Bound("vmseries_upgrade_poll_interval", 1, "it is the seconds between polls, and polling without a pause "
-                                                "floods the firewalls' management plane"),
+    Bound("vmseries_upgrade_poll_interval", 1,
+          "it is the seconds between polls, and polling without a pause floods the firewalls' management plane"),
     Bound("vmseries_static_routes[].metric", 1, "PAN-OS accepts a static route metric of 1-65535"),
     Bound("vmseries_panos_endpoints.*.api_port", 1, "a TCP port is 1-65535"),
     Bound("vmseries_panos_endpoints.*.ssh_port", 1, "a TCP port is 1-65535"),

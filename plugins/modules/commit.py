@@ -109,6 +109,7 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils.commit import (
     commit_command, job_messages, submit, wait_for_job)
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_argument_spec
 
+
 def wait_for_ha_to_settle(connection: PanosConnection, timeout: int, interval: float) -> str:
     """The firewall's own HA state once it is active or passive ('disabled' with HA off)."""
     def settled(state: dict) -> bool:

@@ -178,7 +178,6 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import (
     DataplaneSight, DeployedPair, Health, deployed_pair_argument_spec)
 
 
-
 def fail(pair: DeployedPair, trigger: str, node: str) -> str:
     if trigger == "stop_instance":
         pair.ec2.stop_instances(aws_retry=True, InstanceIds=[pair.instances[node]])

@@ -51,7 +51,7 @@ options:
   failback:
     description:
       - Once both run the target, make the firewall with the better HA device priority active again
-        (a second failover: suspend the other, then make it functional).
+        (a second failover - suspend the other, then make it functional).
     type: bool
     default: false
   job_timeout:
@@ -198,8 +198,9 @@ class Upgrade:
             views[node] = upgrade.NodeView(
                 node, True, local.get("version"), local["state"],
                 local["state"] == "suspended" and (local.get("last_error_reason") or "") == "User requested")
-        self.samples.append({"t": self.elapsed(), **{node: {"state": views[node].state if views[node].reachable else "down",
-                                                             "version": views[node].version} for node in NODES}})
+        seen = {node: {"state": views[node].state if views[node].reachable else "down", "version": views[node].version}
+                for node in NODES}
+        self.samples.append({"t": self.elapsed(), **seen})
         return views
 
     def fail(self, msg: str, **extra: Any) -> None:
@@ -230,7 +231,7 @@ class Upgrade:
             self.set_preemption(better, False)
             preemption_off = better
             self.failback_to = better
-        for _ in range(40):  # every step changes the observed state; a loop this long means it did not
+        for _step in range(40):  # every step changes the observed state; a loop this long means it did not
             action = upgrade.next_action(views, self.target, self.failback_to)
             if self.module.check_mode:
                 kind = action.kind if action.kind != "done" or not preemption_off else "restore preemption"
@@ -285,6 +286,11 @@ class Upgrade:
         return min(NODES, key=lambda node: (priorities[node], NODES.index(node)))
 
     # ---- steps ---------------------------------------------------------------------------------
+    def node_of(self, action: upgrade.Action) -> str:
+        if action.node is None:  # next_action names the node of every step but wait and done
+            self.fail(f"Pair {self.pair.name}: step {action.kind} without a firewall ({action.reason}).")
+        return str(action.node)
+
     def do_wait(self, action: upgrade.Action) -> None:
         def settled() -> Dict[str, upgrade.NodeView]:
             return self.views()
@@ -303,8 +309,7 @@ class Upgrade:
                       "run the upgrade again: it resumes from the pair's state.")
 
     def do_upgrade(self, action: upgrade.Action) -> None:
-        node = action.node
-        assert node is not None
+        node = self.node_of(action)
         peer = upgrade.other(node)
         self.require_dataplane_on(peer, f"install {self.target} on {node} and restart it")
         software = {n: Software(self.pair.firewalls[n], self.module.params["job_timeout"], self.module.params["poll_interval"])
@@ -349,8 +354,7 @@ class Upgrade:
                       f"{self.target}: the installation did not take. Run the upgrade again to install it once more.")
 
     def do_suspend(self, action: upgrade.Action) -> None:
-        old = action.node
-        assert old is not None
+        old = self.node_of(action)
         health = self.pair.health(require_sync=False)
         if not health.healthy or health.active != old:
             self.fail(f"Pair {self.pair.name}: refusing to suspend {old}: the pair is not healthy with {old} active "
@@ -375,14 +379,12 @@ class Upgrade:
         window.end = round(window.start + (timeline.total() or 0.0), 3)
 
     def do_functional(self, action: upgrade.Action) -> None:
-        node = action.node
-        assert node is not None
+        node = self.node_of(action)
         self.changed = True
         self.step("make functional", node, lambda: self.pair.firewalls[node].op(ha_state.FUNCTIONAL))
 
     def do_failback(self, action: upgrade.Action) -> None:
-        current = action.node
-        assert current is not None
+        current = self.node_of(action)
         health = self.pair.health(require_sync=False)
         if not health.healthy:
             self.fail(f"Pair {self.pair.name}: refusing to fail back: {'; '.join(health.problems)}.")

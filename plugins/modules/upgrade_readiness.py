@@ -21,11 +21,11 @@ description:
     C(candidate_config) (no pending changes), C(jobs) (no unfinished job), C(expired_licenses),
     C(free_disk_space) (room on /opt/panrepo for the target and its base image), and
     C(content_version) when O(content_version) is given.
-  - Takes a snapshot of each firewall, keyed by its HA role (the dataplane moves with the role):
+  - Takes a snapshot of each firewall, keyed by its HA role (the dataplane moves with the role) -
     PAN-OS and plugin versions, interfaces and their states (panos-upgrade-assurance C(nics)), routes
     (C(routes)), licences (C(license)), session count, the HA configuration and the running
     configuration's fingerprint.
-  - With O(compare_to) (the snapshots of an earlier run), compares: any difference but the versions
+  - With O(compare_to) (the snapshots of an earlier run), compares - any difference but the versions
     (an interface, a route, a licence, the HA settings, the configuration) fails naming it.
   - Changes nothing; supports check mode.
 author:
@@ -293,13 +293,13 @@ def differences(before: Dict[str, Any], after: Dict[str, Any]) -> List[str]:
             found.append(f"{role}: only in the {'earlier' if role in before else 'new'} snapshot "
                          "(the pair's HA roles are not active and passive as before)")
             continue
-        found += [line for part in BY_ROLE if (line := _changed(f"the {role}", part, before[role].get(part),
-                                                                 after[role].get(part)))]
+        changed = (_changed(f"the {role}", part, before[role].get(part), after[role].get(part)) for part in BY_ROLE)
+        found += [line for line in changed if line]
     by_node_before = {snap["node"]: snap for snap in before.values()}
     by_node_after = {snap["node"]: snap for snap in after.values()}
     for node in sorted(set(by_node_before) & set(by_node_after)):
-        found += [line for part in BY_NODE if (line := _changed(node, part, by_node_before[node].get(part),
-                                                                 by_node_after[node].get(part)))]
+        changed = (_changed(node, part, by_node_before[node].get(part), by_node_after[node].get(part)) for part in BY_NODE)
+        found += [line for line in changed if line]
     return found
 
 
