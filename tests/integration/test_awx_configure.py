@@ -91,6 +91,8 @@ def test_configure_builds_the_objects_and_a_rerun_changes_nothing(controller: Fa
         assert (template["playbook"], template["project"], template["inventory"], template["execution_environment"]) == (
             wanted["playbook"], project["id"], inventory["id"], ee["id"])
         assert template["ask_limit_on_launch"] is True and template["survey_enabled"] is True
+        # A fleet of pairs (one inventory host each) spreads over the execution nodes.
+        assert template["ask_job_slice_count_on_launch"] is True
         assert controller.surveys[("job_templates", template["id"])]["spec"] == wanted["survey"]
         linked = {c["id"] for c in controller.associated("job_templates", template["id"], "credentials")}
         assert linked == {credential["id"], aws}
