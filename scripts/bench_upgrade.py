@@ -24,9 +24,10 @@ from lab_runs import METHOD_PAIRS, method_bench, render, timings  # noqa: E402 -
 # A maintenance release of the lab AMI's feature release (11.1.4-h7).
 TARGET = "11.1.6"
 STEPS = [("content to the latest release (both)", "content"), ("download (both, side by side)", "download"),
-         ("install on the passive", "install:1"), ("restart and rejoin of the passive", "boots:1"),
+         ("install on the passive", "install:1"), ("restart until it rejoins as passive", "boots into:1"),
          ("failover (suspend the active)", "fail over"), ("install on the old active", "install:2"),
-         ("restart and rejoin of the old active", "boots:2"), ("make it functional", "make functional")]
+         ("restart until it answers, still suspended", "boots into:2"), ("make it functional", "make functional"),
+         ("until it is passive", "wait:")]
 TIMINGS = [("software_download", "a PAN-OS image download"), ("software_install", "a PAN-OS installation"),
            ("content_install", "a content installation"), ("boot_no_tcp", "boot until TCP answers"),
            ("ha_timer_scale", "PAN-OS's recommended HA timers"), ("eni_detach", "ENI in detaching"),
@@ -35,7 +36,7 @@ TIMINGS = [("software_download", "a PAN-OS image download"), ("software_install"
 
 def step_seconds(steps: List[Dict[str, Any]], key: str) -> Any:
     kind, _, nth = key.partition(":")
-    matching = [s for s in steps if s["step"].startswith(kind)]
+    matching = [s for s in steps if kind in s["step"]]
     if nth:
         matching = matching[int(nth) - 1:int(nth)]
     values = [s["seconds"] for s in matching if s.get("seconds") is not None]
