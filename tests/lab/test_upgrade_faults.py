@@ -136,3 +136,20 @@ def test_preemption_is_turned_off_for_the_upgrade_and_on_again_after_failing_bac
     tagged = running_lab.client("ec2").describe_tags(Filters=[{"Name": "key", "Values": ["vmseries:upgrade-preemption"]}])
     assert tagged["Tags"] == []
     assert_never_without_a_firewall(watcher, result)
+
+
+def test_readiness_refuses_peers_on_two_versions(running_lab, tmp_path):
+    """A pair half upgraded by hand: the readiness check names it before anything is downloaded."""
+    pair, devices = build_pair(running_lab)
+    secondary = devices["secondary"]
+    secondary.software.check()
+    secondary.software.download(TARGET, sync_to_peer=False, sync=True)
+    secondary.software.install(TARGET, sync=True)
+    secondary.restart()
+    assert secondary.syncreboot(interval=0.1) == TARGET
+    readiness = pair_task("upgrade_readiness", pair_name="{{ pair_name }}", target_version=TARGET,
+                          skip_checks=["expired_licenses"])
+    proc, _ = run(running_lab, tmp_path, pair, [{**readiness, "ignore_errors": True}])
+    text = " ".join(proc.stdout.split())
+    assert f"same_version FAIL: primary runs {OLD}, secondary runs {TARGET}" in text, proc.stdout[-3000:]
+    assert "Nothing was downloaded or changed" in text
