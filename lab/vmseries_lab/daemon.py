@@ -7,6 +7,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -29,6 +30,7 @@ from .ports import service_port
 from .xmlapi import ApiServer
 
 ACCOUNT = "123456789012"
+AMI_VERSION = re.compile(r"PA-VM-AWS-(\d+\.\d+\.\d+(?:-h\d+)?)-")
 # The firewall answers its restart request before its services stop.
 RESTART_ANSWER_SECONDS = 0.3
 AMIS_FILE = Path(__file__).with_name("amis.json")
@@ -37,7 +39,10 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 def ami_version(name: str) -> str:
     """The PAN-OS version in a VM-Series AMI's name (PA-VM-AWS-11.1.4-h7-<uuid>)."""
-    return name.split("-")[3] + ("-" + name.split("-")[4] if name.split("-")[4].startswith("h") else "")
+    match = AMI_VERSION.match(name)
+    if match is None:
+        raise ValueError(f"no PAN-OS version in the AMI name {name!r}")
+    return match.group(1)
 
 
 def free_port() -> int:

@@ -680,7 +680,7 @@ def _content_list(fw: "Firewall", versions: List[str]) -> ET.Element:
         _fields(entry, [
             ("version", version), ("app-version", version), ("filename", f"panupv2-all-contents-{version}"),
             ("size", "60"), ("size-kb", "61440"), ("released-on", ""), ("release-notes", ""),
-            ("downloaded", "yes" if version in fw.software.content_downloaded or version == fw.software.content else "no"),
+            ("downloaded", "yes" if version in fw.software.content_downloaded else "no"),
             ("current", "yes" if version == fw.software.content else "no"),
             ("previous", "no"), ("installing", "no"), ("features", "contents"), ("update-type", "Full"),
             ("feature-desc", "Unknown"),
@@ -689,20 +689,16 @@ def _content_list(fw: "Firewall", versions: List[str]) -> ET.Element:
 
 
 def request_content_check(fw: "Firewall", node: ET.Element) -> Reply:
-    if not fw.software.update_server:
-        raise ApiError(17, software.NO_UPDATE_SERVER)
     fw.software.content_checked = True
     return _content_list(fw, list(software.CONTENT))
 
 
 def request_content_info(fw: "Firewall", node: ET.Element) -> Reply:
-    shown = software.CONTENT if fw.software.content_checked else sorted(fw.software.content_downloaded | {fw.software.content})
+    shown = software.CONTENT if fw.software.content_checked else sorted(fw.software.content_downloaded)
     return _content_list(fw, list(shown))
 
 
 def request_content_download(fw: "Firewall", node: ET.Element) -> Reply:
-    if not fw.software.update_server:
-        raise ApiError(17, software.NO_UPDATE_SERVER)
     return job_enqueued("Download", fw.download_content(software.CONTENT[-1]))
 
 

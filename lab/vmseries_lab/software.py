@@ -81,8 +81,6 @@ RELEASES: Dict[str, Release] = {r.version: r for r in CATALOGUE}
 CONTENT = ("8800-8920", "8836-8695", "8941-9310")
 # What the panfs partition that holds the images offers a fresh VM-Series (an assumption).
 DISK_FREE_MB = 6000
-# PAN-OS's answer when the update server cannot be reached (panos-upgrade-assurance compares it verbatim).
-NO_UPDATE_SERVER = "Failed to check upgrade info due to Unknown error. Please check network connectivity and try again."
 
 
 def release(version: str) -> Release:
@@ -103,11 +101,12 @@ class FirewallSoftware:
     content_downloaded: Set[str] = field(default_factory=set)
     checked: bool = False
     content_checked: bool = False
-    update_server: bool = True
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
+        # What runs counts as downloaded, as PAN-OS lists it.
         self.downloaded.add(self.running)
+        self.content_downloaded.add(self.content)
 
     @property
     def plugin(self) -> str:
@@ -127,8 +126,6 @@ class FirewallSoftware:
 
     def check(self) -> List[Release]:
         """`request system software check`: asks the update server; afterwards `info` lists its catalogue."""
-        if not self.update_server:
-            raise ApiError(17, NO_UPDATE_SERVER)
         self.checked = True
         return self.listed()
 
@@ -140,8 +137,6 @@ class FirewallSoftware:
                           reverse=True)
 
     def refuse_download(self, version: str) -> None:
-        if not self.update_server:
-            raise ApiError(17, NO_UPDATE_SERVER)
         wanted = release(version)
         if not self.checked:
             raise ApiError(17, f"{version} not in the list of available versions. Please run 'request system "
@@ -163,5 +158,5 @@ class FirewallSoftware:
                                "installed. Install a newer content release first")
 
     def refuse_content_install(self, version: str) -> None:
-        if version not in self.content_downloaded and version != self.content:
+        if version not in self.content_downloaded:
             raise ApiError(17, f"Content {version} is not downloaded")

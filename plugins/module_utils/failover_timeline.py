@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import wait
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import DATAPLANE as INTERFACES
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import METHODS, NODES, DataplaneSight
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import METHODS, DataplaneSight, other
 
 
 @dataclass
@@ -188,7 +188,7 @@ def follow_failover(pair: Any, old: str, before: DataplaneSight, trigger: Callab
     """Trigger the failover of `old` (a DeployedPair's node) and poll both firewalls and EC2
     until the timeline is complete or `timeout` has passed; the timeline names what did not
     happen. `going_down`: nodes whose refused credentials mean shutting down, not a wrong password."""
-    new = NODES[1] if old == NODES[0] else NODES[0]
+    new = other(old)
     timeline = FailoverTimeline(old, new, pair.instances[old], pair.instances[new], before, method=pair.ha_method)
     routes = list(before.routes)
     timeline.start()

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any, List, Mapping, Sequence, Tuple
 from xml.sax.saxutils import escape
 
-NODES = ("primary", "secondary")
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.tags import NODES
+
 COLOURS = {"active": "#2e7d32", "passive": "#1565c0", "initial": "#9e9e9e", "suspended": "#ef6c00",
            "non-functional": "#c62828", "down": "#424242"}
 OUTAGE = "#d32f2f"

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
-NODES = ("primary", "secondary")
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import NODES, other
+
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-h(\d+))?$")
 # The HA states of a firewall that holds or can take the dataplane (non-functional and suspended
 # cannot; initial is on its way to one of them).
@@ -95,6 +96,16 @@ class NodeView:
     version: Optional[str] = None
     state: Optional[str] = None  # its HA state
     suspended_by_admin: bool = False  # suspended with the reason "User requested"
+    priority: Optional[int] = None  # its HA device priority
+    preemptive: bool = False
+
+
+def better_priority(views: Mapping[str, NodeView]) -> str:
+    """The firewall PAN-OS prefers as active: the lower device priority (the primary on a tie, or
+    when a priority is unknown)."""
+    if any(views[node].priority is None for node in NODES):
+        return NODES[0]
+    return min(NODES, key=lambda node: (views[node].priority, NODES.index(node)))
 
 
 @dataclass(frozen=True)
@@ -136,10 +147,6 @@ def next_action(views: Mapping[str, NodeView], target: str, failback_to: Optiona
         if candidates:
             return Action("upgrade", candidates[0], f"{candidates[0]} is {state}: it is upgraded first")
     return Action("wait", None, "neither firewall is passive: " + ", ".join(f"{n} {views[n].state}" for n in NODES))
-
-
-def other(node: str) -> str:
-    return NODES[1] if node == NODES[0] else NODES[0]
 
 
 @dataclass

@@ -197,7 +197,8 @@ class Upgrade:
             local = state["local"]
             views[node] = upgrade.NodeView(
                 node, True, local.get("version"), local["state"],
-                local["state"] == "suspended" and (local.get("last_error_reason") or "") == "User requested")
+                local["state"] == "suspended" and (local.get("last_error_reason") or "") == "User requested",
+                local.get("priority"), bool(local.get("preemptive")))
         seen = {node: {"state": views[node].state if views[node].reachable else "down", "version": views[node].version}
                 for node in NODES}
         self.samples.append({"t": self.elapsed(), **seen})
@@ -217,15 +218,12 @@ class Upgrade:
     # ---- the run -----------------------------------------------------------------------------
     def run(self) -> None:
         views = self.views()
-        better = self.better_priority()
+        better = upgrade.better_priority(views)
         preemption_off = self.preemption_turned_off()
         if self.module.params["failback"] or preemption_off:
             self.failback_to = better
-        states = self.pair.ha_states(booting=NODES)
-        preemptive = [node for node, state in states.items()
-                      if state and state.get("enabled") and state["local"].get("preemptive")]
         pending = upgrade.next_action(views, self.target, self.failback_to).kind != "done"
-        if len(preemptive) == len(NODES) and pending and not self.module.check_mode:
+        if all(view.preemptive for view in views.values()) and pending and not self.module.check_mode:
             # With preemption on both, the better-priority firewall would take the dataplane back the
             # moment it rejoins; Palo Alto: "You only need to disable preemption on one peer".
             self.set_preemption(better, False)
@@ -278,13 +276,6 @@ class Upgrade:
 
         self.step(f"preemption {'on again' if enabled else 'off'}", node, change)
 
-    def better_priority(self) -> str:
-        states = self.pair.ha_states(booting=NODES)
-        priorities = {node: (states[node] or {}).get("local", {}).get("priority") for node in NODES}
-        if None in priorities.values():
-            return NODES[0]
-        return min(NODES, key=lambda node: (priorities[node], NODES.index(node)))
-
     # ---- steps ---------------------------------------------------------------------------------
     def node_of(self, action: upgrade.Action) -> str:
         if action.node is None:  # next_action names the node of every step but wait and done
@@ -292,15 +283,12 @@ class Upgrade:
         return str(action.node)
 
     def do_wait(self, action: upgrade.Action) -> None:
-        def settled() -> Dict[str, upgrade.NodeView]:
-            return self.views()
-
         def moved_on(views: Dict[str, upgrade.NodeView]) -> bool:
             return upgrade.next_action(views, self.target, self.failback_to).kind != "wait"
 
         try:
             self.step(f"wait: {action.reason}", action.node, lambda: wait.wait_for(
-                settled, moved_on, self.module.params["boot_timeout"], action.reason,
+                self.views, moved_on, self.module.params["boot_timeout"], action.reason,
                 wait.interval(self.module.params["poll_interval"])))
         except wait.WaitTimeout as timeout:
             views = timeout.last.value
@@ -333,15 +321,11 @@ class Upgrade:
 
     def wait_back(self, node: str) -> None:
         timeout = self.module.params["boot_timeout"]
-
-        def observe() -> Dict[str, upgrade.NodeView]:
-            return self.views()
-
         try:
             # It goes away first (the restart takes a moment to begin), then answers again.
-            wait.wait_for(observe, lambda v: not v[node].reachable, min(timeout, 600), f"{node} to go down for its restart",
+            wait.wait_for(self.views, lambda v: not v[node].reachable, min(timeout, 600), f"{node} to go down for its restart",
                           wait.interval(min(self.module.params["poll_interval"], 1.0)))
-            views = wait.wait_for(observe, lambda v: v[node].reachable and v[node].state in ("passive", "suspended", "active"),
+            views = wait.wait_for(self.views, lambda v: v[node].reachable and v[node].state in ("passive", "suspended", "active"),
                                   timeout, f"{node} to come back", wait.interval(self.module.params["poll_interval"])).value
         except wait.WaitTimeout as waited:
             views = waited.last.value

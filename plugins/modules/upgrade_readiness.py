@@ -102,7 +102,6 @@ differences:
   elements: str
 """
 
-import hashlib
 import xml.etree.ElementTree as ET
 from typing import Any, Dict, List, Optional
 
@@ -124,7 +123,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import upgrade
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints, readiness, upgrade
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import canonical
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import NODES, DeployedPair, deployed_pair_argument_spec
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import Software, SoftwareError
 
@@ -148,6 +148,7 @@ class Readiness:
         self.module = module
         self.pair = pair
         self.checks: List[Dict[str, Any]] = []
+        self.states: Dict[str, Any] = {}
 
     def record(self, name: str, status: str, reason: str = "", node: Optional[str] = None) -> None:
         if name in self.module.params["skip_checks"]:
@@ -157,10 +158,9 @@ class Readiness:
     def run_checks(self) -> None:
         params = self.module.params
         health = self.pair.health()
-        self.role = {node: ("active" if node == health.active else "passive") for node in NODES} if health.active else {}
+        self.states = health.states  # the roles the snapshots are keyed by
         self.record("pair_healthy", "FAIL" if health.problems else "SUCCESS", "; ".join(health.problems))
         versions = {node: (health.states[node] or {}).get("local", {}).get("version") for node in NODES}
-        self.versions = versions
         self.record("same_version", "SUCCESS" if len(set(versions.values())) == 1 else "FAIL",
                     ", ".join(f"{n} runs {v}" for n, v in versions.items()))
         target = params["target_version"]
@@ -206,7 +206,8 @@ class Readiness:
             self.record(name, status, reason, node)
 
     def snapshots(self) -> Dict[str, Dict[str, Any]]:
-        states = self.pair.ha_states()
+        """Each firewall's snapshot, keyed by the HA role run_checks saw it in."""
+        states = self.states
         taken: Dict[str, Dict[str, Any]] = {}
         for node in NODES:
             firewall = self.pair.firewalls[node]
@@ -222,10 +223,8 @@ class Readiness:
             running = firewall.op("<show><config><running></running></config></show>").find("result/config")
             taken[role] = {
                 "node": node,
-                "versions": {"sw_version": system.findtext("sw-version") if system is not None else None,
-                             "app_version": system.findtext("app-version") if system is not None else None,
-                             "plugins": {e.get("name"): e.get("version") for e in system.findall("plugin_versions/entry")}
-                             if system is not None else {}},
+                "versions": {**readiness.software_versions(system),
+                             "app_version": system.findtext("app-version") if system is not None else None},
                 **{name: pua[name].get("snapshot") for name in PUA_SNAPSHOTS},
                 "license": without_auth_codes(pua["license"].get("snapshot")),
                 "routes": without_host_routes(pua["routes"].get("snapshot")),
@@ -260,13 +259,9 @@ def without_host_routes(routes: Optional[Dict[str, Any]]) -> Optional[Dict[str, 
 
 
 def config_fingerprint(running: Optional[ET.Element]) -> Optional[str]:
-    if running is None:
-        return None
-    # The attributes PAN-OS stamps on a commit (time, admin, dirtyId) are not configuration.
-    for element in running.iter():
-        for attribute in ("time", "admin", "dirtyId"):
-            element.attrib.pop(attribute, None)
-    return hashlib.sha256(ET.tostring(running)).hexdigest()[:16]
+    """The running configuration's digest, blind to the order and the bookkeeping attributes PAN-OS
+    adds (panos.canonical, as the PAN-OS stage's own fingerprint)."""
+    return fingerprints.digest(canonical(running)) if running is not None else None
 
 
 # Compared by HA role: the dataplane's interfaces and routes move with it. Compared by firewall:
@@ -326,14 +321,14 @@ def main() -> None:
     ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
     try:
         pair = DeployedPair.from_params(module, ec2)
-        readiness = Readiness(module, pair)
-        readiness.run_checks()
-        snapshots = readiness.snapshots()
+        run = Readiness(module, pair)
+        run.run_checks()
+        snapshots = run.snapshots()
     except botocore.exceptions.ClientError as error:  # pylint: disable=used-before-assignment
         module.fail_json_aws(error, msg="Could not describe the pair in EC2")
-    result: Dict[str, Any] = {"checks": readiness.checks, "snapshots": snapshots,
-                              "failed_checks": sorted({c["name"] for c in readiness.failed()})}
-    failed = readiness.failed()
+    failed = run.failed()
+    result: Dict[str, Any] = {"checks": run.checks, "snapshots": snapshots,
+                              "failed_checks": sorted({c["name"] for c in failed})}
     if failed:
         module.fail_json(
             msg=(f"Pair {pair.name} is not ready for the upgrade: " + "; ".join(

@@ -96,3 +96,12 @@ def test_outage_windows_sum_and_table():
     assert upgrade.outage_total(windows) == 5.5
     lines = upgrade.report_table([{"step": "install 11.0.6", "node": "secondary", "start": 1.0, "seconds": 3.0}], windows)
     assert lines[-1] == "total dataplane outage: 5.5 s in 2 window(s)"
+
+
+def test_the_better_priority_is_the_lower_one_and_the_primary_on_a_tie_or_unknown():
+    def with_priorities(primary, secondary):
+        return {"primary": NodeView("primary", True, OLD, "active", priority=primary),
+                "secondary": NodeView("secondary", True, OLD, "passive", priority=secondary)}
+    assert upgrade.better_priority(with_priorities(110, 100)) == "secondary"
+    assert upgrade.better_priority(with_priorities(100, 100)) == "primary"
+    assert upgrade.better_priority(with_priorities(None, 100)) == "primary"
