@@ -217,8 +217,10 @@ def cmd_license(args: argparse.Namespace) -> int:
         return 3
     try:
         if args.action == "add":
-            print(json.dumps(control(state, "POST", "/licenses", {"code": args.code, "model": args.model,
-                                                                 "count": args.count})))
+            body = {"code": args.code, "model": args.model, "count": args.count}
+            if args.support_days is not None:
+                body["support_days"] = args.support_days
+            print(json.dumps(control(state, "POST", "/licenses", body)))
             return 0
         if args.action == "api-key":
             control(state, "POST", "/licenses/api-keys", {"key": args.code})
@@ -231,10 +233,10 @@ def cmd_license(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(codes, indent=2))
         return 0
-    rows = [["AUTH CODE", "MODEL", "COUNT", "LEFT", "SERIALS (INSTANCE)"]]
+    rows = [["AUTH CODE", "MODEL", "COUNT", "LEFT", "SUPPORT UNTIL", "SERIALS (INSTANCE)"]]
     for code in codes:
         held = ", ".join(f"{serial} ({instance})" for serial, instance in code["serials"].items()) or "-"
-        rows.append([code["code"], code["model"], str(code["count"]), str(code["left"]), held])
+        rows.append([code["code"], code["model"], str(code["count"]), str(code["left"]), code["support_until"], held])
     print(table(rows))
     return 0
 
@@ -310,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="the auth code (add) or the licensing API key (api-key)")
     p.add_argument("--model", default="VM-300", help="capacity model of the auth code (add; default VM-300)")
     p.add_argument("--count", type=int, default=2, help="how many firewalls the auth code licenses (add; default 2)")
+    p.add_argument("--support-days", type=int,
+                   help="the support term of the auth code from now, in days (add; default a year; 0 or less: lapsed)")
     p.add_argument("--json", action="store_true")
     return top
 

@@ -395,7 +395,8 @@ class Lab:
                         self._reply(200, fault)
                     elif parts == ["licenses"]:
                         body = self._body()
-                        code = lab.licenses.add(str(body.get("code", "")), str(body.get("model", "")), int(body.get("count", 0)))
+                        code = lab.licenses.add(str(body.get("code", "")), str(body.get("model", "")), int(body.get("count", 0)),
+                                                int(body.get("support_days", licensing.DEFAULT_SUPPORT_DAYS)))
                         lab.write_state()
                         self._reply(200, code.describe())
                     elif parts == ["licenses", "api-keys"]:

@@ -10,8 +10,10 @@ class Faults:
     """Faults switched on at run time: each is used up `count` times (None = until cleared)."""
 
     # download-fail and install-fail fail a software or content job; no-boot keeps a restarted
-    # firewall from coming back (its instance stays running, nothing answers).
-    KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle", "download-fail", "install-fail", "no-boot")
+    # firewall from coming back (its instance stays running, nothing answers); job-stall holds
+    # download and install jobs halfway for as long as it is set (it is never used up).
+    KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle", "download-fail", "install-fail", "no-boot",
+             "job-stall")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -40,6 +42,11 @@ class Faults:
                             self._faults.remove(fault)
                     return dict(fault)
         return None
+
+    def holds(self, instance_id: Optional[str], kind: str) -> bool:
+        """Whether a fault of this kind is set for the instance, without using it up."""
+        with self._lock:
+            return any(f["kind"] == kind and f["instance_id"] in (None, instance_id) for f in self._faults)
 
     def list(self) -> List[Dict[str, Any]]:
         with self._lock:

@@ -63,7 +63,8 @@ class Firewall:
         self.accounts = Accounts(self.config, hardware_id=f"0070010{serial_index:05d}")
         self.jobs = Jobs(self.config, self.counters, JobContext(
             name=instance_id, seconds=lambda name: self.profile.seconds(name),
-            take_fault=lambda kind: cloud.faults.take(instance_id, kind), is_up=self.is_up,
+            take_fault=lambda kind: cloud.faults.take(instance_id, kind),
+            stalled=lambda: cloud.faults.holds(instance_id, "job-stall"), is_up=self.is_up,
             committed=self._committed, changed=lambda: self.on_change()))
         self.licensing = licensing.FirewallLicence(cloud.licenses, instance_id, payg)
         # The PAN-OS version of the AMI it was launched from, until an installed one boots.
@@ -261,6 +262,29 @@ class Firewall:
             return [f"Content installed: {version}"]
 
         return self.jobs.background("ContentInstall", f"content {version}", self.profile.seconds("content_install"),
+                                    "install-fail", done)
+
+    def download_plugin(self, package: str) -> int:
+        version = self.software.refuse_plugin_download(package)
+
+        def done() -> List[str]:
+            self.software.plugins_downloaded.add(version)
+            return [f"Successfully downloaded {package}"]
+
+        return self.jobs.background("Downld", package, self.profile.seconds("software_download") / 20,
+                                    "download-fail", done)
+
+    def install_plugin(self, package: str) -> int:
+        version = self.software.refuse_plugin_install(package)
+
+        def done() -> List[str]:
+            # Palo Alto: "The firewall automatically uninstalls the previously installed version."
+            self.software.plugin_installed = None if version == self.software.builtin_plugin else version
+            self.counters.event("plugin_installed", version=version)
+            self.on_change()
+            return [f"Successfully installed {package}"]
+
+        return self.jobs.background("PluginInstall", package, self.profile.seconds("content_install"),
                                     "install-fail", done)
 
     # ---- AWS view --------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class JobContext:
     name: str
     seconds: Callable[[str], float]
     take_fault: Callable[[str], Optional[dict]]
+    stalled: Callable[[], bool]
     is_up: Callable[[], bool]
     committed: Callable[[], None]
     changed: Callable[[], None]
@@ -164,10 +165,10 @@ class Jobs:
         self.context.changed()
 
     @staticmethod
-    def _progress(job: Job, duration: float, steps: int) -> None:
+    def _progress(job: Job, duration: float, steps: int, start: int = 0, end: int = 100) -> None:
         for step in range(steps):
             time.sleep(duration / steps)
-            job.progress = int(100 * (step + 1) / steps) - 1
+            job.progress = start + int((end - start) * (step + 1) / steps) - 1
 
     def validate(self) -> int:
         """`validate full`: a Validate job that checks the candidate as a commit would, and applies nothing."""
@@ -229,12 +230,16 @@ class Jobs:
                    work: Callable[[], List[str]]) -> int:
         """A job that runs beside commits (a download, a software or content install): its progress
         climbs over `duration`, then `work` does what it stands for and gives its detail lines. The
-        lab's fault `fault` makes it fail instead, and so does the firewall going down meanwhile."""
+        lab's fault `fault` makes it fail instead, and so does the firewall going down meanwhile; its
+        fault job-stall holds it halfway, still active, for as long as it is set."""
         job = self._new(kind, "admin", description)
 
         def run() -> None:
             job.status, job.started = "ACT", time.time()
-            self._progress(job, duration, 10)
+            self._progress(job, duration / 2, 5, end=50)
+            while self.context.stalled() and self.context.is_up():
+                time.sleep(0.1)
+            self._progress(job, duration / 2, 5, start=50)
             failure = self.context.take_fault(fault)
             if not self.context.is_up():
                 job.finish("FAIL", ["The firewall went down before the job finished"])

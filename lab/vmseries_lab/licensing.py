@@ -37,6 +37,15 @@ PAYG_PRODUCT_CODE = "hd44w1chf26uv4p52cdynb2o"  # bundle 2, the lab's PAYG AMI
 # The capacity a PAYG AMI comes with in the lab (assumption: the capacity of a real PAYG firewall
 # follows its bundle and instance type; none published for the lab to follow).
 PAYG_MODEL = "VM-300"
+# The support an auth code carries (its term in days from when the code was added to the lab, which
+# stands for its purchase) and the support a PAYG firewall gets with its instance (a year from its
+# first boot). Assumptions: a VM-Series licence comes with a support term (Palo Alto's licence
+# listings show a "Premium" support entry with its own expiry beside the capacity licence), but
+# terms are per purchase and none is published for the lab to follow.
+DEFAULT_SUPPORT_DAYS = 365
+SUPPORT_LEVEL = "Premium"
+SUPPORT_DESCRIPTION = "24 x 7 phone support; advanced replacement hardware service"
+DAY = 86400.0
 
 # Answers. Palo Alto's where published (lab/README.md gives the sources): the fetch's success (sent
 # as plain text with an XML content type), an invalid auth code (pango's test fixture), the API key
@@ -65,11 +74,13 @@ class AuthCode:
     code: str
     model: str
     count: int
+    support_until: float = 0.0  # epoch seconds
     holders: Dict[str, str] = field(default_factory=dict)  # serial -> instance id
 
     def describe(self) -> Dict[str, Any]:
         return {"code": self.code, "model": self.model, "count": self.count, "used": len(self.holders),
-                "left": self.count - len(self.holders), "serials": dict(self.holders)}
+                "left": self.count - len(self.holders), "serials": dict(self.holders),
+                "support_until": time.strftime("%Y-%m-%d", time.localtime(self.support_until))}
 
 
 @dataclass
@@ -80,6 +91,11 @@ class Licence:
     serial: str
     authcode: str  # empty for PAYG
     issued: float
+    support_until: float
+
+    @property
+    def support_expired(self) -> bool:
+        return self.support_until < time.time()
 
 
 
@@ -93,7 +109,9 @@ class LicenseService:
         self._serials: Dict[str, str] = {}  # instance id -> serial: a VM keeps its serial across re-licensing
         self.add(LAB_AUTH_CODE, LAB_AUTH_CODE_MODEL, LAB_AUTH_CODE_COUNT)
 
-    def add(self, code: str, model: str, count: int) -> AuthCode:
+    def add(self, code: str, model: str, count: int, support_days: int = DEFAULT_SUPPORT_DAYS) -> AuthCode:
+        """An auth code; `support_days` is its support term from now (0 or less: a code whose
+        support has lapsed, which the lab cannot otherwise show without waiting a year)."""
         if model not in MODELS:
             raise ValueError(f"unknown VM-Series model {model!r}; one of {', '.join(MODELS)}")
         if count < 1:
@@ -107,7 +125,7 @@ class LicenseService:
             if existing is not None:
                 existing.count = count
                 return existing
-            self.codes[code] = AuthCode(code, model, count)
+            self.codes[code] = AuthCode(code, model, count, time.time() + support_days * DAY)
             return self.codes[code]
 
     def add_api_key(self, key: str) -> None:
@@ -138,7 +156,7 @@ class LicenseService:
             if serial not in auth.holders and len(auth.holders) >= auth.count:
                 raise LicenseError(NO_CAPACITY.format(code=code, count=auth.count, model=auth.model))
             auth.holders[serial] = instance_id
-            return Licence(auth.model, serial, code, time.time())
+            return Licence(auth.model, serial, code, time.time(), auth.support_until)
 
     def release(self, licence: Licence, api_key: Optional[str]) -> None:
         """Deactivation: the firewall's seat goes back to its auth code."""
@@ -184,7 +202,9 @@ class FirewallLicence:
         with self._lock:
             self._serial_until_reboot = None
             if self.payg and self.licence is None:
-                self.licence = Licence(PAYG_MODEL, self.service.serial_for(self.instance_id, payg=True), "", time.time())
+                now = time.time()
+                self.licence = Licence(PAYG_MODEL, self.service.serial_for(self.instance_id, payg=True), "", now,
+                                       now + DEFAULT_SUPPORT_DAYS * DAY)
 
     def fetch(self, auth_code: str) -> Licence:
         """`request license fetch auth-code`: the licensing server assigns a capacity licence

@@ -228,10 +228,49 @@ def request_license_info(fw: "Firewall", node: ET.Element) -> Reply:
     licenses = ET.SubElement(result, "licenses")
     licence = fw.licensing.licence
     if licence is not None:
-        entry = ET.SubElement(licenses, "entry")
-        issued = time.strftime("%B %d, %Y", time.localtime(licence.issued))
-        _fields(entry, [("feature", "PA-VM"), ("description", f"Standard {licence.model}"), ("serial", licence.serial),
-                        ("issued", issued), ("expires", "Never"), ("expired", "no"), ("authcode", licence.authcode)])
+        issued = _licence_date(licence.issued)
+        _fields(ET.SubElement(licenses, "entry"), [
+            ("feature", "PA-VM"), ("description", f"Standard {licence.model}"), ("serial", licence.serial),
+            ("issued", issued), ("expires", "Never"), ("expired", "no"), ("authcode", licence.authcode)])
+        _fields(ET.SubElement(licenses, "entry"), [
+            ("feature", licensing.SUPPORT_LEVEL), ("description", licensing.SUPPORT_DESCRIPTION),
+            ("serial", licence.serial), ("issued", issued), ("expires", _licence_date(licence.support_until)),
+            ("expired", "yes" if licence.support_expired else "no"), ("authcode", licence.authcode)])
+    return result
+
+
+def _licence_date(epoch: float) -> str:
+    """As PAN-OS writes licence dates: `December 31, 2023`."""
+    return time.strftime("%B %d, %Y", time.localtime(epoch))
+
+
+# The support portal's links in `request support check` (as Palo Alto's answer lists them).
+SUPPORT_LINKS = (("Contact Us", "https://www.paloaltonetworks.com/company/contact-us.html"),
+                 ("Support Home", "https://www.paloaltonetworks.com/support/tabs/overview.html"),
+                 ("Manage Cases", "https://support.paloaltonetworks.com/pa-portal/index.php?option=com_pan&task=viewcases"
+                                  "&Itemid=100"))
+
+
+def request_support_check(fw: "Firewall", node: ET.Element) -> Reply:
+    """The update server's word on the device's support contract, in the SupportInfoResponse shape
+    panos-upgrade-assurance parses (its docstring and test fixture): expiry and level for a device
+    it knows, empty fields and "Device not found on this update server" for one it does not (an
+    unlicensed VM-Series has no serial yet)."""
+    result = _result()
+    answer = ET.SubElement(result, "SupportInfoResponse")
+    links = ET.SubElement(answer, "Links")
+    for title, url in SUPPORT_LINKS:
+        _fields(ET.SubElement(links, "Link"), [("Title", title), ("Url", url)])
+    support = ET.SubElement(answer, "Support")
+    licence = fw.licensing.licence
+    contact = ET.SubElement(support, "Contact")
+    if licence is None:
+        _fields(support, [("ExpiryDate", ""), ("SupportLevel", ""),
+                          ("SupportDescription", "Device not found on this update server")])
+        return result
+    ET.SubElement(contact, "Contact").text = "Click the contact link at right."
+    _fields(support, [("ExpiryDate", _licence_date(licence.support_until)), ("SupportLevel", licensing.SUPPORT_LEVEL),
+                      ("SupportDescription", licensing.SUPPORT_DESCRIPTION)])
     return result
 
 
@@ -667,6 +706,38 @@ def request_software_install(fw: "Firewall", node: ET.Element) -> Reply:
                                                     "reboot the device after the installation is done.")
 
 
+def show_plugins_packages(fw: "Firewall", node: ET.Element) -> Reply:
+    """result/plugins/entry with name, version, release-date (`Built-in` for the plugin the running
+    PAN-OS ships), release-note-url (CDATA), pkg-file, size, platform, installed, downloaded: the
+    shape of pan-os-python's and pango's test fixtures."""
+    result = _result()
+    plugins = ET.SubElement(result, "plugins")
+    sw = fw.software
+    for version in sw.plugins_listed():
+        entry = ET.SubElement(plugins, "entry")
+        _fields(entry, [("name", software.PLUGIN), ("version", version),
+                        ("release-date", "Built-in" if version == sw.builtin_plugin else "")])
+        ET.SubElement(entry, "release-note-url").text = cdata("")
+        _fields(entry, [("pkg-file", software.plugin_package(version)), ("size", software.PLUGIN_SIZE),
+                        ("platform", "any"), ("installed", "yes" if version == sw.plugin else "no"),
+                        ("downloaded", "yes" if sw.plugin_downloaded(version) else "no")])
+    return result
+
+
+def request_plugins_check(fw: "Firewall", node: ET.Element) -> Reply:
+    """A plain-text answer (its words are the lab's: no capture found; a client checks for "updated")."""
+    fw.software.plugins_checked = True
+    return _result("Plugin list updated successfully")
+
+
+def request_plugins_download(fw: "Firewall", node: ET.Element) -> Reply:
+    return job_enqueued("Download", fw.download_plugin(_argument(node)))
+
+
+def request_plugins_install(fw: "Firewall", node: ET.Element) -> Reply:
+    return job_enqueued("Plugin install", fw.install_plugin(_argument(node)))
+
+
 def request_restart_system(fw: "Firewall", node: ET.Element) -> Reply:
     fw.cloud.restart(fw.instance_id)
     return _result("Command succeeded with no output")
@@ -736,6 +807,7 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "session", "info"), show_session_info),
     OpCommand(("show", "config-locks"), show_config_locks),
     OpCommand(("request", "license", "info"), request_license_info),
+    OpCommand(("request", "support", "check"), request_support_check),
     OpCommand(("request", "license", "fetch", "auth-code"), request_license_fetch, takes_argument=True),
     OpCommand(("request", "license", "api-key", "set", "key"), request_license_api_key_set, takes_argument=True),
     OpCommand(("request", "license", "api-key", "show"), request_license_api_key_show),
@@ -768,6 +840,10 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("request", "system", "software", "install"), request_software_install, takes_argument=True),
     OpCommand(("request", "restart", "system"), request_restart_system),
     OpCommand(("show", "system", "disk-space"), show_system_disk_space),
+    OpCommand(("show", "plugins", "packages"), show_plugins_packages),
+    OpCommand(("request", "plugins", "check"), request_plugins_check),
+    OpCommand(("request", "plugins", "download", "file"), request_plugins_download, takes_argument=True),
+    OpCommand(("request", "plugins", "install"), request_plugins_install, takes_argument=True),
     OpCommand(("request", "content", "upgrade", "check"), request_content_check),
     OpCommand(("request", "content", "upgrade", "info"), request_content_info),
     OpCommand(("request", "content", "upgrade", "download"), request_content_download, takes_argument=True),

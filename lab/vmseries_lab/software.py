@@ -77,6 +77,33 @@ CATALOGUE: Tuple[Release, ...] = (
     Release("11.2.4-h4", 1040, "2025/02/11 15:05:33", "6.1.1", "8836-8695"),
 )
 RELEASES: Dict[str, Release] = {r.version: r for r in CATALOGUE}
+# VM-Series plugins on the update server besides those the catalogue's releases ship with: the
+# maintenance releases of a plugin line published after the PAN-OS version that brought it (an
+# assumption in its versions and sizes).
+PLUGIN_UPDATES = ("3.0.8", "4.0.5", "5.1.4", "6.1.2")
+PLUGIN = "vm_series"
+PLUGIN_SIZE = "15M"
+
+
+def plugin_catalogue() -> List[str]:
+    """Every vm_series plugin version the update server offers, oldest first."""
+    return sorted({r.plugin for r in CATALOGUE} | set(PLUGIN_UPDATES), key=version_key)
+
+
+def plugin_package(version: str) -> str:
+    """The package file name `request plugins download file` and `install` take: vm_series-5.1.3."""
+    return f"{PLUGIN}-{version}"
+
+
+def plugin_version(package: str) -> str:
+    """The version of a package file name; ApiError for anything but a vm_series package offered."""
+    prefix = PLUGIN + "-"
+    version = package[len(prefix):] if package.startswith(prefix) else ""
+    if version not in plugin_catalogue():
+        raise ApiError(17, f"Plugin {package} is not available. Please run 'request plugins check' first")
+    return version
+
+
 # Content on the update server (application and threat version, newest last).
 CONTENT = ("8800-8920", "8836-8695", "8941-9310")
 # What the panfs partition that holds the images offers a fresh VM-Series (an assumption).
@@ -101,6 +128,11 @@ class FirewallSoftware:
     content_downloaded: Set[str] = field(default_factory=set)
     checked: bool = False
     content_checked: bool = False
+    # A VM-Series plugin installed on its own (`request plugins install`), until the next PAN-OS
+    # version boots with the plugin it ships.
+    plugin_installed: Optional[str] = None
+    plugins_downloaded: Set[str] = field(default_factory=set)
+    plugins_checked: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
@@ -109,16 +141,44 @@ class FirewallSoftware:
         self.content_downloaded.add(self.content)
 
     @property
-    def plugin(self) -> str:
+    def builtin_plugin(self) -> str:
         return release(self.running).plugin if self.running in RELEASES else "unknown"
 
+    @property
+    def plugin(self) -> str:
+        return self.plugin_installed or self.builtin_plugin
+
     def booted(self) -> Optional[str]:
-        """The firewall booted: the installed image is the running one now. Returns the new version."""
+        """The firewall booted: the installed image is the running one now, with the plugin it
+        ships. Returns the new version."""
         with self._lock:
             if self.pending is None:
                 return None
             self.running, self.pending = self.pending, None
+            self.plugin_installed = None
             return self.running
+
+    def plugins_listed(self) -> List[str]:
+        """What `show plugins packages` lists: the catalogue once checked, else the plugins at hand."""
+        with self._lock:
+            versions = {self.builtin_plugin, self.plugin} | self.plugins_downloaded
+            if self.plugins_checked:
+                versions |= set(plugin_catalogue())
+            return sorted(versions, key=version_key, reverse=True)
+
+    def plugin_downloaded(self, version: str) -> bool:
+        return version in self.plugins_downloaded or version in (self.builtin_plugin, self.plugin)
+
+    def refuse_plugin_download(self, package: str) -> str:
+        if not self.plugins_checked:
+            raise ApiError(17, f"Plugin {package} is not available. Please run 'request plugins check' first")
+        return plugin_version(package)
+
+    def refuse_plugin_install(self, package: str) -> str:
+        version = plugin_version(package)
+        if not self.plugin_downloaded(version):
+            raise ApiError(17, f"Plugin {package} is not downloaded. Please download it before installing")
+        return version
 
     def disk_free_mb(self) -> int:
         used = sum(release(v).size_mb for v in self.downloaded if v != self.running and v in RELEASES)

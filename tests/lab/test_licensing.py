@@ -35,9 +35,10 @@ def licenses(running_lab):
     return {code["code"]: code for code in json.loads(listed.stdout)}
 
 
-def add_code(running_lab, model="VM-300", count=2):
+def add_code(running_lab, model="VM-300", count=2, support_days=365):
     code = "T" + uuid.uuid4().hex[:7].upper()
-    added = running_lab.cli("license", "add", code, "--model", model, "--count", str(count))
+    added = running_lab.cli("license", "add", code, "--model", model, "--count", str(count),
+                            "--support-days", str(support_days))
     assert added.returncode == 0, added.stderr
     return code
 
@@ -98,7 +99,9 @@ def test_fetch_restarts_services_then_licensed_and_capacity_used(running_lab, by
     assert re.fullmatch(r"\d{15}", info.findtext("serial"))
     assert info.findtext("vm-license") == "VM-300"
     entries = devices["primary"].request_license_info()
-    assert [(e.feature, e.description, e.authcode, e.expired) for e in entries] == [("PA-VM", "Standard VM-300", code, False)]
+    assert [(e.feature, e.description, e.authcode, e.expired) for e in entries] == [
+        ("PA-VM", "Standard VM-300", code, False),
+        ("Premium", "24 x 7 phone support; advanced replacement hardware service", code, False)]
     assert entries[0].serial == info.findtext("serial")
     counters = running_lab.counters(pair.primary)
     assert counters["counts"]["events.services_restart"] == 1
