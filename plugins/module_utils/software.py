@@ -14,7 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, Dict, List, Sequence, Tuple
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import upgrade, wait
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import readiness, upgrade, wait
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     RAW_NETWORK_ERRORS, PanDeviceError, PanosConnection, PanXapiError)
 
@@ -25,6 +25,27 @@ CONTENT_DOWNLOAD_LATEST = "<request><content><upgrade><download><latest></latest
 RESTART = "<request><restart><system></system></restart></request>"
 # pan-os-python's restart() accepts this error text as success: PAN-OS may answer the restart so.
 RESTART_ACCEPTED = "Command succeeded with no output"
+
+
+PLUGINS_CHECK = "<request><plugins><check></check></plugins></request>"
+PLUGINS_LIST = "<show><plugins><packages></packages></plugins></show>"
+SYSTEM_INFO = "<show><system><info></info></system></show>"
+VM_SERIES_PLUGIN = "vm_series"
+
+
+def plugin_download(package: str) -> str:
+    return f"<request><plugins><download><file>{package}</file></download></plugins></request>"
+
+
+def plugin_install(package: str) -> str:
+    return f"<request><plugins><install>{package}</install></plugins></request>"
+
+
+def parse_plugins(response: ET.Element) -> Dict[str, Dict[str, str]]:
+    """`show plugins packages`: the vm_series plugin's versions -> their fields (pkg-file, installed, downloaded ...)."""
+    return {(entry.findtext("version") or "").strip(): {child.tag: (child.text or "").strip() for child in entry}
+            for entry in response.findall("result/plugins/entry")
+            if (entry.findtext("name") or "").strip() == VM_SERIES_PLUGIN}
 
 
 class SoftwareError(Exception):
@@ -160,6 +181,27 @@ class Software:
         if (job.findtext("result") or "").strip() != "OK":
             raise SoftwareError(f"{self.address}: job {number} ({what}) failed: {' '.join(details) or 'no details'}")
         return details
+
+    def plugin(self) -> str:
+        """The VM-Series plugin version the firewall runs (`show system info`'s plugin_versions)."""
+        system = self.op("read its versions (show system info)", SYSTEM_INFO).find("result/system")
+        return readiness.software_versions(system)["plugin_versions"].get(VM_SERIES_PLUGIN) or ""
+
+    def install_plugin(self, version: str) -> None:
+        """Ask the update server, download the plugin unless it is at hand, install it (PAN-OS
+        uninstalls the previous one), and check the firewall reports it."""
+        self.op("check for plugins (request plugins check)", PLUGINS_CHECK)
+        listed = parse_plugins(self.op("list the plugins (show plugins packages)", PLUGINS_LIST))
+        if version not in listed:
+            raise SoftwareError(f"{self.address}: the update server does not offer the VM-Series plugin {version} "
+                                f"(show plugins packages lists {', '.join(sorted(listed)) or 'none'})")
+        package = listed[version].get("pkg-file") or f"{VM_SERIES_PLUGIN}-{version}"
+        if listed[version].get("downloaded") != "yes":
+            self.run_job(f"download the plugin {package}", plugin_download(package))
+        self.run_job(f"install the plugin {package}", plugin_install(package))
+        running = self.plugin()
+        if running != version:
+            raise SoftwareError(f"{self.address}: the plugin {package} installed, but the firewall reports {running}")
 
     def install(self, version: str) -> List[str]:
         return self.run_job(f"install PAN-OS {version}", software_install(version))

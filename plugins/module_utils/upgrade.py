@@ -110,7 +110,7 @@ def better_priority(views: Mapping[str, NodeView]) -> str:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # done, wait, upgrade, suspend, functional, failback
+    kind: str  # done, wait, upgrade, suspend, functional, failback, plugin
     node: Optional[str]
     reason: str
 
@@ -147,6 +147,24 @@ def next_action(views: Mapping[str, NodeView], target: str, failback_to: Optiona
         if candidates:
             return Action("upgrade", candidates[0], f"{candidates[0]} is {state}: it is upgraded first")
     return Action("wait", None, "neither firewall is passive: " + ", ".join(f"{n} {views[n].state}" for n in NODES))
+
+
+_PLUGIN_VERSION = re.compile(r"^\d+\.\d+\.\d+(-h\d+)?$")
+
+
+def is_plugin_version(version: str) -> bool:
+    return bool(_PLUGIN_VERSION.match(version))
+
+
+def next_plugin_action(views: Mapping[str, NodeView], plugins: Mapping[str, str], target: str) -> Action:
+    """Once both firewalls run the target PAN-OS and are functional: the next one to be given the
+    VM-Series plugin `target` - the passive before the active, so the firewall that holds the
+    dataplane changes last - or done."""
+    behind = [n for n in NODES if plugins.get(n) != target]
+    if not behind:
+        return Action("done", None, f"both firewalls run the VM-Series plugin {target}")
+    first = sorted(behind, key=lambda n: views[n].state != "passive")[0]
+    return Action("plugin", first, f"{first} ({views[first].state}) runs the VM-Series plugin {plugins.get(first) or 'unknown'}")
 
 
 @dataclass

@@ -33,8 +33,11 @@ description:
     priority for the duration (a commit on that firewall; its instance is tagged
     C(vmseries:upgrade-preemption) meanwhile, so that a resumed run finishes the job), fails back to
     it once both run the target, and turns preemption on again.
-  - Not built yet - the VM-Series plugin is not upgraded separately (each PAN-OS version brings the
-    plugin it ships with).
+  - With O(plugin_version), once both firewalls run the target (and after any fail back), installs
+    that VM-Series plugin on each firewall whose plugin differs - the passive first, then the
+    active, each only while the pair is healthy - and checks each then reports it. Each PAN-OS
+    version brings the plugin it ships with, so without O(plugin_version) the plugin follows PAN-OS;
+    a pair that already runs the target is given only the plugin (a plugin-only upgrade).
 author:
   - vmseries.aws_ha maintainers (@vmseries)
 options:
@@ -42,6 +45,11 @@ options:
     description: The PAN-OS version both firewalls run afterwards, for example C(11.1.6).
     type: str
     required: true
+  plugin_version:
+    description:
+      - The VM-Series plugin version both firewalls run afterwards, for example C(5.1.4) (installed as
+        the package C(vm_series-5.1.4)). Not given, the plugin is the one the target version ships.
+    type: str
   content_update:
     description:
       - Bring both peers' application and threat content to the update server's latest before the
@@ -107,6 +115,11 @@ versions:
   returned: always
   type: dict
   sample: {"primary": "11.1.6", "secondary": "11.1.6"}
+plugins:
+  description: The VM-Series plugin each firewall runs at the end, when O(plugin_version) is given.
+  returned: when plugin_version is given
+  type: dict
+  sample: {"primary": "5.1.4", "secondary": "5.1.4"}
 steps:
   description: Each step taken, with its node, start (seconds since the module started) and duration.
   returned: always
@@ -172,6 +185,8 @@ class Upgrade:
         self.module = module
         self.pair = pair
         self.target = module.params["target_version"]
+        self.plugin_target = module.params["plugin_version"]
+        self.plugins: Dict[str, str] = {}
         self.started = wait.now()
         self.steps: List[Dict[str, Any]] = []
         self.samples: List[Dict[str, Any]] = []
@@ -231,6 +246,10 @@ class Upgrade:
             self.failback_to = better
         for _step in range(40):  # every step changes the observed state; a loop this long means it did not
             action = upgrade.next_action(views, self.target, self.failback_to)
+            if action.kind == "done" and self.plugin_target:
+                action = self.plugin_action(views)
+                if self.module.check_mode and action.kind == "plugin":
+                    self.module.exit_json(changed=True, next_step=vars(action), **self.result())
             if self.module.check_mode:
                 kind = action.kind if action.kind != "done" or not preemption_off else "restore preemption"
                 self.module.exit_json(changed=kind != "done", next_step={**vars(action), "kind": kind}, **self.result())
@@ -276,6 +295,32 @@ class Upgrade:
 
         self.step(f"preemption {'on again' if enabled else 'off'}", node, change)
 
+    # ---- the VM-Series plugin -----------------------------------------------------------------
+    def plugin_action(self, views: Dict[str, upgrade.NodeView]) -> upgrade.Action:
+        """Once both run the target: the next firewall to be given the plugin (the passive first), or done."""
+        software = self.software()
+        self.plugins = {node: software[node].plugin() for node in NODES}
+        return upgrade.next_plugin_action(views, self.plugins, self.plugin_target)
+
+    def do_plugin(self, action: upgrade.Action) -> None:
+        node = self.node_of(action)
+        health = self.pair.health(require_sync=False)
+        if not health.healthy:
+            self.fail(f"Pair {self.pair.name}: refusing to install the VM-Series plugin {self.plugin_target} on {node}: "
+                      f"{'; '.join(health.problems)}. Now: {' | '.join(health.summary())}.")
+        self.changed = True
+        try:
+            self.step(f"install the VM-Series plugin {self.plugin_target}", node,
+                      lambda: self.software()[node].install_plugin(self.plugin_target))
+        except SoftwareError as error:
+            self.fail(f"Pair {self.pair.name}: {error}. {node} keeps its plugin {self.plugins.get(node)}; fix the cause, "
+                      "then run the upgrade again.")
+        self.plugins[node] = self.plugin_target
+
+    def software(self) -> Dict[str, Software]:
+        return {n: Software(self.pair.firewalls[n], self.module.params["job_timeout"], self.module.params["poll_interval"])
+                for n in NODES}
+
     # ---- steps ---------------------------------------------------------------------------------
     def node_of(self, action: upgrade.Action) -> str:
         if action.node is None:  # next_action names the node of every step but wait and done
@@ -300,8 +345,7 @@ class Upgrade:
         node = self.node_of(action)
         peer = upgrade.other(node)
         self.require_dataplane_on(peer, f"install {self.target} on {node} and restart it")
-        software = {n: Software(self.pair.firewalls[n], self.module.params["job_timeout"], self.module.params["poll_interval"])
-                    for n in NODES}
+        software = self.software()
         try:
             if self.module.params["content_update"] and not self.content_done:
                 for n in NODES:
@@ -402,13 +446,15 @@ class Upgrade:
                 "steps": self.steps, "samples": self.samples,
                 "outage_windows": [{"step": w.step, "start": w.start, "seconds": w.seconds} for w in self.windows],
                 "outage_seconds": upgrade.outage_total(self.windows), "failovers": self.failovers,
-                "report_lines": upgrade.report_table(self.steps, self.windows)}
+                "report_lines": upgrade.report_table(self.steps, self.windows),
+                **({"plugins": self.plugins} if self.plugin_target else {})}
 
 
 def main() -> None:
     argument_spec = {
         **deployed_pair_argument_spec(),
         "target_version": {"type": "str", "required": True},
+        "plugin_version": {"type": "str"},
         "content_update": {"type": "bool", "default": True},
         "failback": {"type": "bool", "default": False},
         "job_timeout": {"type": "int", "default": 3600},
@@ -421,6 +467,9 @@ def main() -> None:
         upgrade.version_key(module.params["target_version"])
     except ValueError as error:
         module.fail_json(msg=f"target_version: {error}.")
+    if module.params["plugin_version"] and not upgrade.is_plugin_version(module.params["plugin_version"]):
+        module.fail_json(msg=f"plugin_version: {module.params['plugin_version']!r} is not a VM-Series plugin version "
+                             "such as 5.1.4 (the package name without its vm_series- prefix).")
     ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
     try:
         pair = DeployedPair.from_params(module, ec2)

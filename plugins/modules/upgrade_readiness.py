@@ -19,6 +19,7 @@ description:
     (HA peers go through each feature release together);
     and, on each firewall, Palo Alto's readiness checks from panos-upgrade-assurance -
     C(candidate_config) (no pending changes), C(jobs) (no unfinished job), C(expired_licenses),
+    C(active_support) (the update server says the support contract is current),
     C(free_disk_space) (room on /opt/panrepo for the target and its base image), and
     C(content_version) when O(content_version) is given.
   - Takes a snapshot of each firewall, keyed by its HA role (the dataplane moves with the role) -
@@ -35,6 +36,11 @@ requirements:
 options:
   target_version:
     description: The PAN-OS version the pair is to run. Without it, only the pair and the firewalls are checked and snapshot.
+    type: str
+  plugin_version:
+    description:
+      - The VM-Series plugin version the pair is to run (M(vmseries.aws_ha.pair_upgrade)'s O(vmseries.aws_ha.pair_upgrade#module:plugin_version));
+        checked as C(plugin_offered) - the update server offers it to each firewall (C(request plugins check), C(show plugins packages)).
     type: str
   allow_downgrade:
     description: Accept a target older than the running version.
@@ -59,7 +65,6 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - Part of the C(vmseries.aws_ha.aws) action group for the AWS connection.
-  - C(active_support) (C(request support check)) is not among the checks yet; the lab does not answer it.
 """
 
 EXAMPLES = r"""
@@ -126,7 +131,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints, readiness, upgrade
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import canonical
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import NODES, DeployedPair, deployed_pair_argument_spec
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import Software, SoftwareError
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import (
+    PLUGINS_CHECK, PLUGINS_LIST, Software, SoftwareError, parse_plugins)
 
 # What to do when a check fails, by its name.
 ADVICE = {
@@ -135,9 +141,11 @@ ADVICE = {
     "candidate_config": "commit or revert the pending changes",
     "jobs": "wait for the running jobs to finish ('show jobs all')",
     "expired_licenses": "renew the expired licences",
+    "active_support": "renew the support contract on Palo Alto's support portal",
     "free_disk_space": "delete unused images ('delete software version <v>') to make room",
     "content_version": "install a newer content release first (vmseries_upgrade_content_update: true does it)",
     "target_offered": "choose a version the update server offers ('request system software check')",
+    "plugin_offered": "choose a plugin version the update server offers ('request plugins check', 'show plugins packages')",
     "upgrade_path": "choose a target on a supported path",
 }
 PUA_SNAPSHOTS = ("nics", "routes", "license")
@@ -168,6 +176,21 @@ class Readiness:
             self.check_path(versions[NODES[0]] or "", target)
         for node in NODES:
             self.pua_checks(node, target)
+            if params["plugin_version"]:
+                self.check_plugin(node, params["plugin_version"])
+
+    def check_plugin(self, node: str, version: str) -> None:
+        software = Software(self.pair.firewalls[node], 60, 1.0)
+        try:
+            software.op("check for plugins (request plugins check)", PLUGINS_CHECK)
+            listed = parse_plugins(software.op("list the plugins (show plugins packages)", PLUGINS_LIST))
+        except SoftwareError as error:
+            self.record("plugin_offered", "ERROR", str(error), node)
+            return
+        self.record("plugin_offered", "SUCCESS" if version in listed else "FAIL",
+                    f"vm_series-{version} is offered" if version in listed else
+                    f"vm_series-{version} is not offered; the update server offers {', '.join(sorted(listed)) or 'none'}",
+                    node)
 
     def check_path(self, current: str, target: str) -> None:
         software = Software(self.pair.firewalls[NODES[0]], 60, 1.0)
@@ -183,7 +206,7 @@ class Readiness:
 
     def pua_checks(self, node: str, target: Optional[str]) -> None:
         """Palo Alto's checks, one at a time: one that raises must not hide the others' results."""
-        wanted: List[Any] = ["candidate_config", "jobs", "expired_licenses",
+        wanted: List[Any] = ["candidate_config", "jobs", "expired_licenses", "active_support",
                              {"free_disk_space": {"image_version": target}} if target else "free_disk_space"]
         if self.module.params["content_version"]:
             wanted.append({"content_version": {"version": self.module.params["content_version"]}})
@@ -304,6 +327,7 @@ def main() -> None:
         "target_version": {"type": "str"},
         "allow_downgrade": {"type": "bool", "default": False},
         "content_version": {"type": "str"},
+        "plugin_version": {"type": "str"},
         "skip_checks": {"type": "list", "elements": "str", "default": []},
         "compare_to": {"type": "dict"},
     }

@@ -2,7 +2,8 @@
 a failed download or install on the passive leaves the pair healthy on its version with nothing
 restarted; a passive that never comes back fails the run clearly with the dataplane on the active,
 and once it is back a re-run finishes; a run killed mid-upgrade is resumed by running it again.
-And the secondary-IP move pair, upgraded end to end."""
+And preemption, a pair half upgraded by hand, and the VM-Series plugin on its own. (Both HA methods
+are upgraded end to end through playbooks/upgrade.yml in test_upgrade_playbook.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import pytest
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
-from .pairs import SECONDARY_IP_ACTIONS
 from .test_failover import build_pair
 from .test_failover_module import PLAYBOOK, REPO, pair_task, run
 from .test_upgrade_module import Watcher, assert_never_without_a_firewall, boots
@@ -27,8 +27,9 @@ OLD = "11.1.4-h7"
 
 
 def upgrade_task(**options):
-    options = {"poll_interval": 0.25, "boot_timeout": 60, "job_timeout": 60, "failover_timeout": 60, **options}
-    return pair_task("pair_upgrade", pair_name="{{ pair_name }}", target_version=TARGET, **options)
+    options = {"poll_interval": 0.25, "boot_timeout": 60, "job_timeout": 60, "failover_timeout": 60,
+               "target_version": TARGET, **options}
+    return pair_task("pair_upgrade", pair_name="{{ pair_name }}", **options)
 
 
 def states(devices):
@@ -110,17 +111,6 @@ def test_a_run_killed_mid_upgrade_is_resumed_by_running_it_again(running_lab, tm
     assert boots(running_lab, pair.secondary) == secondary_boots
 
 
-def test_a_secondary_ip_pair_is_upgraded_with_the_addresses_following_the_active(running_lab, tmp_path):
-    pair, devices = build_pair(running_lab, SECONDARY_IP_ACTIONS, method="secondary_ip")
-    with Watcher(devices) as watcher:
-        proc, result = run(running_lab, tmp_path, pair, [upgrade_task(ha_method="secondary_ip")])
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert result["versions"] == {"primary": TARGET, "secondary": TARGET}
-    failover = result["failovers"][0]["timeline"]
-    assert {"ip:untrust", "ip:trust"} <= {row["step"] for row in failover}, failover
-    assert_never_without_a_firewall(watcher, result)
-
-
 def test_preemption_is_turned_off_for_the_upgrade_and_on_again_after_failing_back(running_lab, tmp_path):
     pair, devices = build_pair(running_lab, preemptive=True)
     with Watcher(devices) as watcher:
@@ -153,3 +143,29 @@ def test_readiness_refuses_peers_on_two_versions(running_lab, tmp_path):
     text = " ".join(proc.stdout.split())
     assert f"same_version FAIL: primary runs {OLD}, secondary runs {TARGET}" in text, proc.stdout[-3000:]
     assert "Nothing was downloaded or changed" in text
+
+
+def test_a_pair_at_the_target_is_given_only_the_plugin_passive_first(running_lab, tmp_path):
+    """A plugin-only upgrade: the plugin the update server offers refused when it offers no such
+    version, then installed on the passive and the active without a restart or a failover; pan-os-python
+    lists it; a re-run changes nothing."""
+    pair, devices = build_pair(running_lab)
+    readiness = pair_task("upgrade_readiness", pair_name="{{ pair_name }}", target_version=OLD, plugin_version="9.9.9",
+                          skip_checks=["expired_licenses", "active_support"])
+    proc, _ = run(running_lab, tmp_path, pair, [{**readiness, "ignore_errors": True}])
+    text = " ".join(proc.stdout.split())
+    assert "plugin_offered on primary FAIL: vm_series-9.9.9 is not offered" in text, proc.stdout[-3000:]
+    restarts = {node: boots(running_lab, getattr(pair, node)) for node in ("primary", "secondary")}
+    with Watcher(devices) as watcher:
+        proc, result = run(running_lab, tmp_path, pair, [upgrade_task(target_version=OLD, plugin_version="5.1.4")])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert [(s["step"], s["node"]) for s in result["steps"]] == [
+        ("install the VM-Series plugin 5.1.4", "secondary"), ("install the VM-Series plugin 5.1.4", "primary")]
+    assert result["changed"] and result["plugins"] == {"primary": "5.1.4", "secondary": "5.1.4"}
+    assert result["outage_windows"] == []
+    assert {node: boots(running_lab, getattr(pair, node)) for node in ("primary", "secondary")} == restarts
+    assert all(sample == {"primary": "active", "secondary": "passive"} for _, sample in watcher.samples), watcher.samples
+    listed = {p["version"]: p for p in devices["primary"].plugins() if p["name"] == "vm_series"}
+    assert listed["5.1.4"]["installed"] == "yes" and listed["5.1.2"]["release_date"] == "Built-in"
+    proc, again = run(running_lab, tmp_path, pair, [upgrade_task(target_version=OLD, plugin_version="5.1.4")])
+    assert proc.returncode == 0 and not again["changed"] and again["steps"] == [], proc.stdout[-3000:]

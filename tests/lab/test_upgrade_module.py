@@ -48,11 +48,11 @@ class Watcher:
         self._thread.join()
 
 
-@pytest.fixture(scope="module")
-def old_pair(running_lab):
-    """A licensed pair from the 10.2 AMI (Palo Alto's readiness checks refuse an unlicensed firewall)."""
+def licenser(running_lab, support_days=365):
+    """build_pair's prepare step that licenses both firewalls (Palo Alto's readiness checks refuse an
+    unlicensed firewall), from an auth code with `support_days` of support left."""
     def license_both(devices):
-        code = add_code(running_lab, count=2)
+        code = add_code(running_lab, count=2, support_days=support_days)
         for device in devices.values():
             device.activate_feature_using_authorization_code(code)
         for device in devices.values():
@@ -61,7 +61,13 @@ def old_pair(running_lab):
             running_lab.wait_for(lambda d=device: all(j.findtext("status") == "FIN" for j in d.op(
                 "<show><jobs><all></all></jobs></show>", cmd_xml=False).findall("result/job")), what="jobs done")
 
-    return build_pair(running_lab, version_line="10.2", prepare=license_both)
+    return license_both
+
+
+@pytest.fixture(scope="module")
+def old_pair(running_lab):
+    """A licensed pair from the 10.2 AMI."""
+    return build_pair(running_lab, version_line="10.2", prepare=licenser(running_lab))
 
 
 def assert_never_without_a_firewall(watcher, result):
@@ -123,6 +129,27 @@ def test_readiness_refuses_an_unhealthy_pair_and_old_content(old_pair, running_l
     text = " ".join(proc.stdout.split())
     assert "pair_healthy FAIL: secondary is suspended" in text, proc.stdout[-3000:]
     assert "content_version on primary FAIL" in text and "install a newer content release" in text
+
+
+def test_readiness_refuses_a_running_job_expired_licences_and_lapsed_support(running_lab, tmp_path):
+    """A download someone started still running on the primary; the pair licensed from an auth code
+    whose support term is over."""
+    pair, devices = build_pair(running_lab, prepare=licenser(running_lab, support_days=-1))
+    assert running_lab.cli("fault", "set", "--kind", "job-stall", "--instance", pair.primary).returncode == 0
+    try:
+        devices["primary"].op("<request><content><upgrade><download><latest/></download></upgrade></content></request>",
+                              cmd_xml=False)
+        proc, result = run(running_lab, tmp_path, pair, [{**readiness_task(target_version="11.1.6"),
+                                                          "ignore_errors": True}])
+    finally:
+        assert running_lab.cli("fault", "clear").returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "jobs on primary FAIL: At least one job (ID=" in text and "(state=ACT)" in text, proc.stdout[-3000:]
+    assert "jobs on secondary" not in text
+    for node in ("primary", "secondary"):
+        assert f"expired_licenses on {node} FAIL: Found expired licenses: Premium" in text
+        assert f"active_support on {node} FAIL: Support License expired" in text
+    assert "renew the support contract" in text and "Nothing was downloaded or changed" in text
 
 
 def test_readiness_refuses_a_firewall_without_room_for_the_images(running_lab, tmp_path):

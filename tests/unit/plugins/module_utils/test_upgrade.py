@@ -91,6 +91,22 @@ def test_failback_when_asked_once_both_run_the_target():
     assert next_action(views((NEW, "active"), (NEW, "passive")), NEW, failback_to="primary").kind == "done"
 
 
+@pytest.mark.parametrize("plugins, expected", [
+    ({"primary": "5.1.3", "secondary": "5.1.3"}, ("plugin", "secondary")),  # the passive first
+    ({"primary": "5.1.3", "secondary": "5.1.4"}, ("plugin", "primary")),  # then the active
+    ({"primary": "5.1.4", "secondary": "5.1.4"}, ("done", None)),
+    ({"primary": "", "secondary": "5.1.4"}, ("plugin", "primary")),  # not read: installed again
+])
+def test_next_plugin_action(plugins, expected):
+    action = upgrade.next_plugin_action(views((NEW, "active"), (NEW, "passive")), plugins, "5.1.4")
+    assert (action.kind, action.node) == expected, action
+
+
+def test_plugin_versions():
+    assert upgrade.is_plugin_version("5.1.4") and upgrade.is_plugin_version("3.0.6-h1")
+    assert not upgrade.is_plugin_version("vm_series-5.1.4") and not upgrade.is_plugin_version("5.1")
+
+
 def test_outage_windows_sum_and_table():
     windows = [upgrade.OutageWindow("fail over from primary", 10.0, 14.5), upgrade.OutageWindow("fail back", 30.0, 31.0)]
     assert upgrade.outage_total(windows) == 5.5
