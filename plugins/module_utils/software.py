@@ -41,11 +41,16 @@ def plugin_install(package: str) -> str:
     return f"<request><plugins><install>{package}</install></plugins></request>"
 
 
+def by_version(entries: List[ET.Element]) -> Dict[str, Dict[str, str]]:
+    """The entries of a software, content or plugin listing: version -> the entry's fields."""
+    return {(entry.findtext("version") or "").strip(): {child.tag: (child.text or "").strip() for child in entry}
+            for entry in entries}
+
+
 def parse_plugins(response: ET.Element) -> Dict[str, Dict[str, str]]:
     """`show plugins packages`: the vm_series plugin's versions -> their fields (pkg-file, installed, downloaded ...)."""
-    return {(entry.findtext("version") or "").strip(): {child.tag: (child.text or "").strip() for child in entry}
-            for entry in response.findall("result/plugins/entry")
-            if (entry.findtext("name") or "").strip() == VM_SERIES_PLUGIN}
+    return by_version([entry for entry in response.findall("result/plugins/entry")
+                       if (entry.findtext("name") or "").strip() == VM_SERIES_PLUGIN])
 
 
 class SoftwareError(Exception):
@@ -68,13 +73,11 @@ def content_install(version: str) -> str:
 
 def parse_versions(response: ET.Element) -> Dict[str, Dict[str, str]]:
     """`request system software check|info`: version -> its fields (downloaded, current, size ...)."""
-    return {(entry.findtext("version") or "").strip(): {child.tag: (child.text or "").strip() for child in entry}
-            for entry in response.findall(".//sw-updates/versions/entry")}
+    return by_version(response.findall(".//sw-updates/versions/entry"))
 
 
 def parse_content(response: ET.Element) -> Dict[str, Dict[str, str]]:
-    return {(entry.findtext("version") or "").strip(): {child.tag: (child.text or "").strip() for child in entry}
-            for entry in response.findall(".//content-updates/entry")}
+    return by_version(response.findall(".//content-updates/entry"))
 
 
 def content_key(version: str) -> Tuple[int, ...]:
