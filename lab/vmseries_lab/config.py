@@ -3,8 +3,9 @@
 PAN-OS addresses configuration with absolute xpaths such as
 ``/config/devices/entry[@name='localhost.localdomain']/network/interface/ethernet/entry[@name='ethernet1/2']``.
 The steps are element names with optional predicates: ``[@name='x']``, ``[@name='a' or @name='b']``,
-``[text()='x']`` (for ``member``), and ``*``. That is what pan-os-python and pan-python send, and
-what this module resolves against an ElementTree.
+``[text()='x']`` (for ``member``), and ``*``; a read may end in an attribute step (``.../entry/@name``,
+which pan-os-python sends to read the names alone). That is what pan-os-python and pan-python send,
+and what this module resolves against an ElementTree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import copy
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 DEVICE = "localhost.localdomain"
 DEVICE_XPATH = f"/config/devices/entry[@name='{DEVICE}']"
@@ -75,6 +76,26 @@ def split_steps(xpath: str) -> List[str]:
         raise XPathError(f"unbalanced quotes or brackets in {xpath}")
     parts.append(current)
     return parts
+
+
+_ATTRIBUTE_STEP = re.compile(r"^@([\w\-]+)$")
+
+
+def split_attribute(xpath: str) -> Tuple[str, Optional[str]]:
+    """A read's xpath and the attribute its last step selects (`.../entry/@name` -> the entries'
+    xpath and `name`), or the xpath itself and None."""
+    steps = split_steps(xpath.rstrip("/"))
+    match = _ATTRIBUTE_STEP.match(steps[-1])
+    if not match:
+        return xpath, None
+    return "/".join(steps[:-1]), match.group(1)
+
+
+def attribute_only(element: ET.Element, attribute: str) -> Optional[ET.Element]:
+    """What PAN-OS returns for an attribute step: the node, bare, with that attribute alone
+    (pan-os-python reads `result/entry[@name]`); None when the node has no such attribute."""
+    value = element.get(attribute)
+    return None if value is None else ET.Element(element.tag, {attribute: value})
 
 
 def parse(xpath: str) -> List[Step]:
@@ -169,7 +190,9 @@ def canonical(element: ET.Element) -> str:
 
 def default_config(hostname: str) -> ET.Element:
     """What a fresh VM-Series answers to `show config running`: enough structure for the xpaths
-    pan-os-python and our modules use, no dataplane configuration."""
+    pan-os-python and our modules use, no dataplane configuration, and the `<shared>` defaults of
+    the factory configurations VM-Series 10.0 and 10.2 export (empty application and service
+    containers, the botnet report's settings)."""
     return ET.fromstring(f"""
 <config version="11.1.0" urldb="paloaltonetworks">
   <mgt-config>
@@ -179,7 +202,37 @@ def default_config(hostname: str) -> ET.Element:
       </entry>
     </users>
   </mgt-config>
-  <shared/>
+  <shared>
+    <application/>
+    <application-group/>
+    <service/>
+    <service-group/>
+    <botnet>
+      <configuration>
+        <http>
+          <dynamic-dns><enabled>yes</enabled><threshold>5</threshold></dynamic-dns>
+          <malware-sites><enabled>yes</enabled><threshold>5</threshold></malware-sites>
+          <recent-domains><enabled>yes</enabled><threshold>5</threshold></recent-domains>
+          <ip-domains><enabled>yes</enabled><threshold>10</threshold></ip-domains>
+          <executables-from-unknown-sites><enabled>yes</enabled><threshold>5</threshold></executables-from-unknown-sites>
+        </http>
+        <other-applications><irc>yes</irc></other-applications>
+        <unknown-applications>
+          <unknown-tcp>
+            <destinations-per-hour>10</destinations-per-hour>
+            <sessions-per-hour>10</sessions-per-hour>
+            <session-length><maximum-bytes>100</maximum-bytes><minimum-bytes>50</minimum-bytes></session-length>
+          </unknown-tcp>
+          <unknown-udp>
+            <destinations-per-hour>10</destinations-per-hour>
+            <sessions-per-hour>10</sessions-per-hour>
+            <session-length><maximum-bytes>100</maximum-bytes><minimum-bytes>50</minimum-bytes></session-length>
+          </unknown-udp>
+        </unknown-applications>
+      </configuration>
+      <report><topn>100</topn><scheduled>yes</scheduled></report>
+    </botnet>
+  </shared>
   <devices>
     <entry name="{DEVICE}">
       <network>

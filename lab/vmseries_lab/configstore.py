@@ -48,13 +48,16 @@ class ConfigStore:
     def op(self, action: str, xpath: str, element: Optional[str] = None, newname: Optional[str] = None,
            where: Optional[str] = None, dst: Optional[str] = None) -> Tuple[int, Optional[ET.Element]]:
         """type=config: returns (code, result element or None). Raises ApiError."""
+        attribute = None
         try:
+            if action in ("get", "show"):
+                xpath, attribute = cfg.split_attribute(xpath)
             cfg.parse(xpath)
         except cfg.XPathError as error:
             raise ApiError(6, f"Bad xpath: {error}") from error
         with self._lock:
             if action in ("get", "show"):
-                return self._read(self.candidate if action == "get" else self.running, xpath)
+                return self._read(self.candidate if action == "get" else self.running, xpath, attribute)
             if action == "set":
                 cfg.merge(cfg.ensure(self.candidate, xpath), _parse_element(element, wrap=True))
             elif action == "edit":
@@ -77,13 +80,16 @@ class ConfigStore:
         return 20, None
 
     @staticmethod
-    def _read(tree: ET.Element, xpath: str) -> Tuple[int, ET.Element]:
+    def _read(tree: ET.Element, xpath: str, attribute: Optional[str] = None) -> Tuple[int, ET.Element]:
         nodes = cfg.find_all(tree, xpath)
+        if attribute is not None:
+            nodes = [bare for bare in (cfg.attribute_only(node, attribute) for node in nodes) if bare is not None]
+        else:
+            nodes = [copy.deepcopy(node) for node in nodes]
         if not nodes:
             return 7, ET.Element("result")
         result = ET.Element("result", {"total-count": str(len(nodes)), "count": str(len(nodes))})
-        for node in nodes:
-            result.append(copy.deepcopy(node))
+        result.extend(nodes)
         return 19, result
 
     def _existing(self, xpath: str) -> List[ET.Element]:

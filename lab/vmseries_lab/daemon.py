@@ -241,6 +241,15 @@ class Lab:
                     if fw is None:
                         fw = self._create_firewall(instance.id, *self._vmseries_amis[instance.image_id])
                         changed = True
+                    cycles = getattr(instance, "vmseries_power_cycles", 0)
+                    if self.servers[instance.id].setdefault("power_cycles", cycles) != cycles:
+                        # Stopped (or rebooted) and started again since the last poll: the guest went down.
+                        self.servers[instance.id]["power_cycles"] = cycles
+                        self.servers[instance.id].pop("boots_left", None)
+                        self._running_since.pop(instance.id, None)
+                        if fw.is_up():
+                            self._take_down(instance.id)
+                            changed = True
                     if instance.state == "running" and self.servers[instance.id].get("boots_left") == 0:
                         pass  # a guest that does not come back from its restart (fault no-boot)
                     elif instance.state == "running":

@@ -11,9 +11,11 @@ class Faults:
 
     # download-fail and install-fail fail a software or content job; no-boot keeps a restarted
     # firewall from coming back (its instance stays running, nothing answers); job-stall holds
-    # download and install jobs halfway for as long as it is set (it is never used up).
+    # download and install jobs halfway for as long as it is set, and update-server-unreachable
+    # makes the firewall answer as one whose management interface cannot reach Palo Alto's update
+    # server (neither is used up).
     KINDS = ("api-error", "api-hang", "commit-fail", "aws-throttle", "download-fail", "install-fail", "no-boot",
-             "job-stall")
+             "job-stall", "update-server-unreachable")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

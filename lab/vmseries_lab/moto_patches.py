@@ -344,6 +344,27 @@ def secondary_private_ips() -> None:
     enis.NetworkInterface.get_filter_value = filter_value  # type: ignore[method-assign]
 
 
+def count_power_cycles() -> None:
+    """moto stops (and reboots) an instance at once: a stop and a start between two polls of the
+    lab's supervisor would leave the guest running as if nothing happened, answering with its
+    state from before the stop. Each stop and reboot counts on the instance, so the supervisor
+    takes the guest down and boots it again whenever the count moved."""
+    from moto.ec2.models.instances import Instance
+
+    for name in ("stop", "reboot"):
+        original = getattr(Instance, name)
+        if getattr(original, "_vmseries_patched", False):
+            continue
+
+        def cycle(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            result = _original(self, *args, **kwargs)
+            self.vmseries_power_cycles = getattr(self, "vmseries_power_cycles", 0) + 1
+            return result
+
+        cycle._vmseries_patched = True  # type: ignore[attr-defined]
+        setattr(Instance, name, cycle)
+
+
 def apply_all() -> None:
     allow_portless_protocols()
     timed_attachments()
@@ -351,3 +372,4 @@ def apply_all() -> None:
     find_elastic_ip_tags()
     release_enis_on_terminate()
     secondary_private_ips()
+    count_power_cycles()

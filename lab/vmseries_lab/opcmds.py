@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
+from . import config as cfg
 from . import licensing, software
 from .errors import ApiError
 
@@ -92,6 +93,9 @@ class OpCommand:
     handler: Handler
     # Whether the command's last node may carry an argument (text, attributes or child elements).
     takes_argument: bool = False
+    # What the answer's shape rests on: (capture | fixture | docs | client | assumption, where);
+    # lab/README.md's command table is generated from it (scripts/lab-commands-table).
+    source: Tuple[str, str] = ("assumption", "")
 
 
 def _result(text: Optional[str] = None) -> ET.Element:
@@ -251,11 +255,30 @@ SUPPORT_LINKS = (("Contact Us", "https://www.paloaltonetworks.com/company/contac
                                   "&Itemid=100"))
 
 
+# A firewall whose management interface cannot reach Palo Alto's update server (the lab's fault
+# update-server-unreachable): PAN-OS's words for the software and support checks, which
+# panos-upgrade-assurance matches exactly; for content, the 8.x wording with 10.x's "Unknown error"
+# (an inference: no 10.x/11.x capture); for plugins and downloads, the lab's own words.
+UNREACHABLE = {
+    "software": "Failed to check upgrade info due to Unknown error. Please check network connectivity and try again.",
+    "content": "Failed to check content upgrade info due to Unknown error. Please check network connectivity and try again.",
+    "support": "Failed to check support info due to Unknown error. Please check network connectivity and try again.",
+    "plugins": "Failed to check plugin info due to Unknown error. Please check network connectivity and try again.",
+    "download": "Failed to download due to Unknown error. Please check network connectivity and try again.",
+}
+
+
+def _update_server(fw: "Firewall", what: str) -> None:
+    if fw.cloud.faults.holds(fw.instance_id, "update-server-unreachable"):
+        raise ApiError(None, UNREACHABLE[what])
+
+
 def request_support_check(fw: "Firewall", node: ET.Element) -> Reply:
     """The update server's word on the device's support contract, in the SupportInfoResponse shape
     panos-upgrade-assurance parses (its docstring and test fixture): expiry and level for a device
     it knows, empty fields and "Device not found on this update server" for one it does not (an
     unlicensed VM-Series has no serial yet)."""
+    _update_server(fw, "support")
     result = _result()
     answer = ET.SubElement(result, "SupportInfoResponse")
     links = ET.SubElement(answer, "Links")
@@ -322,6 +345,167 @@ def request_license_deactivate_capacity(fw: "Firewall", node: ET.Element) -> Rep
 def show_config_locks(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
     ET.SubElement(result, "config-locks")
+    return result
+
+
+def show_commit_locks(fw: "Firewall", node: ET.Element) -> Reply:
+    """No commit locks: the lab takes none, and nobody else logs in."""
+    result = _result()
+    ET.SubElement(result, "commit-locks")
+    return result
+
+
+def show_clock_more(fw: "Firewall", node: ET.Element) -> Reply:
+    """The dataplane's clock, one member line (a single-dataplane VM-Series), as `show clock` writes it:
+    the lab's dataplane keeps the management plane's time."""
+    result = _result()
+    ET.SubElement(result, "member").text = "dataplane time: " + show_clock(fw, node).text
+    return result
+
+
+def show_session_meter(fw: "Firewall", node: ET.Element) -> Reply:
+    """Per-vsys session use (vsys as its number; maximum 0: no per-vsys limit); no traffic, no sessions."""
+    result = _result()
+    _fields(ET.SubElement(result, "entry"), [("current", "0"), ("vsys", "1"), ("maximum", "0"), ("throttled", "0")])
+    return result
+
+
+def show_ntp(fw: "Firewall", node: ET.Element) -> Reply:
+    """Synchronized to the first NTP server the running configuration names (the lab's servers are
+    always reachable, an assumption); `synched LOCAL` alone when it names none, as PAN-OS answers."""
+    system = fw.config.running_nodes(cfg.DEVICE_XPATH + "/deviceconfig/system/ntp-servers")
+    servers = [] if not system else [
+        address for address in (system[0].findtext(f"{which}-ntp-server/ntp-server-address")
+                                for which in ("primary", "secondary")) if address]
+    result = _result()
+    for number, address in enumerate(servers, start=1):
+        _fields(ET.SubElement(result, f"ntp-server-{number}"), [
+            ("status", "synched" if number == 1 else "available"), ("authentication-type", "none"),
+            ("reachable", "yes"), ("name", address)])
+    ET.SubElement(result, "synched").text = servers[0] if servers else "LOCAL"
+    return result
+
+
+def show_panorama_status(fw: "Firewall", node: ET.Element) -> Reply:
+    """Empty without a Panorama in the configuration; with one, each server not connected (the lab
+    plays no Panorama), in the 11.x layout (no blank line between servers)."""
+    panorama = fw.config.running_nodes(cfg.DEVICE_XPATH + "/deviceconfig/system/panorama/local-panorama")
+    servers = [] if not panorama else [
+        server for server in (panorama[0].findtext(tag) for tag in ("panorama-server", "panorama-server-2")) if server]
+    lines = []
+    for number, server in enumerate(servers, start=1):
+        lines += [f"Panorama Server {number} : {server}", "    Connected     : no", "    HA state      : disconnected"]
+    return _result("\n".join(lines) + "\n" if lines else None)
+
+
+def show_jumbo_frame(fw: "Firewall", node: ET.Element) -> Reply:
+    """Bare `on` or `off` (the lab's firewalls keep the default, off)."""
+    return _result("off")
+
+
+def _state_entries(fw: "Firewall") -> Dict[str, str]:
+    """The `show system state` keys the lab knows, each in PAN-OS's pseudo-dict notation."""
+    interfaces = " ".join(f"'{i.name}': {{ 'hwaddr': {i.mac}, 'mtu': 1500, }}," for i in _ethernets(fw))
+    return {
+        "sys.monitor.s0.mp.exports": "{ 'cpu': { '1minavg': 2, }, 'slot': 0, }",
+        "sw.dev.interface.config": f"{{ {interfaces} 'loopback': {{ }}, 'tunnel': {{ }}, 'vlan': {{ }}, }}",
+    }
+
+
+def show_system_state(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show system state filter <key>` (`*` matches within the key): `key: value` lines in CDATA,
+    or PAN-OS's `'<filter>': NO_MATCHES`."""
+    wanted = (node.findtext("filter") or "").strip()
+    if not wanted:
+        raise ApiError(17, " show -> system -> state -> filter needs to have non NULL value", cdata=True)
+    pattern = re.compile("^" + re.escape(wanted).replace("\\*", "[^.]*") + "$")
+    found = [f"{key}: {value}" for key, value in _state_entries(fw).items() if pattern.match(key)]
+    return _result(cdata(" " + ("\n".join(found) if found else f"'{wanted}': NO_MATCHES") + " "))
+
+
+# The dataplane cores of the lab's VM-Series (an assumption: the count depends on the instance's vCPUs).
+DATAPLANE_CORES = 2
+_WINDOWS = {"second": 60, "minute": 60, "hour": 24, "day": 7, "week": 13}
+
+
+def show_resource_monitor(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show running resource-monitor [second|minute|hour|day|week] [last N]`: dp0's per-core load
+    (newest first, comma-separated), its maxima and its resource use; the lab's dataplane idles."""
+    window = next((child for child in node if child.tag in _WINDOWS), None)
+    span = window.tag if window is not None else "second"
+    last = (window.findtext("last") or "").strip() if window is not None else ""
+    count = int(last) if last.isdigit() and 0 < int(last) <= _WINDOWS[span] else _WINDOWS[span]
+    series = ",".join(["1"] * count)
+    result = _result()
+    processor = ET.SubElement(ET.SubElement(ET.SubElement(ET.SubElement(result, "resource-monitor"),
+                                                          "data-processors"), "dp0"), span)
+    for section in ("cpu-load-average", "cpu-load-maximum"):
+        holder = ET.SubElement(processor, section)
+        for core in range(DATAPLANE_CORES):
+            _fields(ET.SubElement(holder, "entry"), [("coreid", str(core)), ("value", series)])
+    usage = ET.SubElement(processor, "resource-utilization")
+    suffix = "" if span == "second" else " (average)"
+    for name in ("session", "packet buffer", "packet descriptor", "packet descriptor (on-chip)"):
+        _fields(ET.SubElement(usage, "entry"), [("name", name + suffix), ("value", ",".join(["0"] * count))])
+    return result
+
+
+def show_system_resources(fw: "Firewall", node: ET.Element) -> Reply:
+    """`top` once, in the procps layout of PAN-OS 10.x/11.x (`MiB Mem :`); the figures are the
+    lab's (16 GiB, a VM-300's memory), the processes a few of PAN-OS's own."""
+    uptime = int(time.time() - (fw.booted_at or time.time()))
+    clock = time.strftime("%H:%M:%S")
+    text = "\n".join([
+        f"top - {clock} up {uptime // 3600:2d}:{uptime % 3600 // 60:02d},  0 users,  load average: 0.30, 0.25, 0.20",
+        "Tasks: 312 total,   1 running, 311 sleeping,   0 stopped,   0 zombie",
+        "%Cpu(s):  2.1 us,  1.0 sy,  0.0 ni, 96.7 id,  0.1 wa,  0.0 hi,  0.1 si,  0.0 st",
+        "MiB Mem :  16012.3 total,   6120.4 free,   7480.2 used,   2411.7 buff/cache",
+        "MiB Swap:      0.0 total,      0.0 free,      0.0 used.   8215.6 avail Mem",
+        "",
+        "  PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND",
+        " 4021 root      20   0 1021448 312876  61220 S   1.3   1.9   2:11.40 mgmtsrvr",
+        " 3876 root      20   0  530112 120044  38112 S   0.7   0.7   0:48.02 devsrvr",
+        ""])
+    return _result(cdata(text))
+
+
+def show_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show routing fib`: one fibs entry per virtual router with its forwarding entries (the active
+    routes of `show routing route`: nh_type 0 via a gateway, 3 connected; flags ug/u/uh). Shape: the
+    fields panos-upgrade-assurance reads (dst, interface, nexthop, nh_type, flags, mtu); the fibs
+    entry's own fields are the lab's."""
+    routes = show_routing_route(fw, ET.Element("route"))
+    result = _result()
+    fibs = ET.SubElement(result, "fibs")
+    by_router: Dict[str, List[ET.Element]] = {}
+    for route in routes.findall("entry"):
+        by_router.setdefault(route.findtext("virtual-router") or "", []).append(route)
+    for number, (router, entries) in enumerate(by_router.items(), start=1):
+        fib = ET.SubElement(fibs, "entry")
+        _fields(fib, [("id", str(number)), ("vr", router), ("max", "16384"), ("nentries", str(len(entries)))])
+        holder = ET.SubElement(fib, "entries")
+        for index, route in enumerate(entries, start=1):
+            flags = route.findtext("flags") or ""
+            connected = "C" in flags or "H" in flags
+            _fields(ET.SubElement(holder, "entry"), [
+                ("id", str(index)), ("dst", route.findtext("destination") or ""),
+                ("interface", route.findtext("interface") or ""), ("nh_type", "3" if connected else "0"),
+                ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
+                ("nexthop", "0.0.0.0" if connected else route.findtext("nexthop") or ""), ("mtu", "1500")])
+    return result
+
+
+def show_bgp_peers(fw: "Firewall", node: ET.Element) -> Reply:
+    """No BGP peers: the collection configures none (an empty result, as PAN-OS gives for none)."""
+    return _result()
+
+
+def show_tunnel_flows(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show running tunnel flow all` with no tunnel: each tunnel kind empty (the kinds
+    panos-upgrade-assurance's sample lists)."""
+    result = _result()
+    for kind in ("GlobalProtect-Gateway", "GlobalProtect-site-to-site", "IPSec", "SSL-VPN", "hop"):
+        ET.SubElement(result, kind)
     return result
 
 
@@ -399,12 +583,39 @@ _PORT_COUNTERS = ("tx-unicast", "tx-multicast", "rx-broadcast", "rx-unicast", "r
                   "tx-broadcast", "tx-bytes")
 
 
+def _show_logical_interface(name: str, ident: int, kind: int) -> ET.Element:
+    """`show interface vlan|loopback|tunnel`: the parent logical interface, up, with no address,
+    zone N/A, its counters, and a hw block of its own (type 3/5/6, speed and duplex [n/a]) - the
+    shape of napalm-panos's fixtures of these three."""
+    result = _result()
+    ifnet = ET.SubElement(result, "ifnet")
+    _fields(ifnet, [("dad", "False"), ("mssadjv4", "0"), ("addr", ""), ("service", ""), ("tunnel", ""),
+                    ("vsys", "vsys1"), ("dyn-addr", "")])
+    counters = ET.SubElement(ET.SubElement(ET.SubElement(ifnet, "counters"), "ifnet"), "entry")
+    _fields(counters, [(c, "0") for c in _IFNET_COUNTERS] + [("name", name)])
+    _fields(ifnet, [("addr6", ""), ("ra", "False"), ("tcpmss", "False"), ("tag", "0"), ("mode", "layer3"),
+                    ("mssadjv6", "0"), ("ndpmon", "False"), ("zone", "N/A"), ("id", str(ident)),
+                    ("mgt_subnet", "False"), ("name", name)])
+    hw = ET.SubElement(result, "hw")
+    _fields(hw, [("name", name), ("duplex", "[n/a]"), ("type", str(kind)), ("state_c", "auto"),
+                 ("mac", mac_at(ident)), ("state", "up"), ("duplex_c", "auto"), ("mode", "layer3"),
+                 ("speed_c", "auto"), ("speed", "[n/a]"), ("id", str(ident)), ("untag", "False"), ("counters", "")])
+    ET.SubElement(result, "dp").text = "dp0"
+    return result
+
+
 def show_interface(fw: "Firewall", node: ET.Element) -> Reply:
     """`show interface <name>`: dp, ifnet (with its counters), hw. An unknown name is not an API
     error: PAN-OS answers success with an <error> line."""
+    if len(node):
+        # `show interface all` sent unquoted through a CLI-to-XML converter: PAN-OS wants the name as text.
+        raise ApiError(17, f" show -> interface -> {node[0].tag} needs to have non NULL value", cdata=True)
     which = _argument(node)
     if which == "all":
         return show_interface_all(fw, node)
+    logical = next((entry for entry in LOGICAL_INTERFACES if entry[0] == which), None)
+    if logical is not None:
+        return _show_logical_interface(*logical)
     if which == "hardware":
         return show_interface_hardware(fw, node)
     result = _result()
@@ -476,14 +687,19 @@ def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
     ET.SubElement(result, "flags").text = ROUTE_FLAGS
     rows = []
+    present = {iface.name for iface in _ethernets(fw)}
     for router, vr in config["routers"].items():
         if wanted is not None and router != wanted.text.strip():
             continue
         for route in vr.findall("routing-table/ip/static-route/entry"):
             nexthop = route.findtext("nexthop/ip-address") or route.findtext("nexthop/next-vr") or "discard"
             metric = route.findtext("metric") or "10"
-            rows.append((router, route.findtext("destination") or "", nexthop, metric, "A S   ",
-                         route.findtext("interface") or ""))
+            interface = route.findtext("interface") or ""
+            # A route out of an interface the firewall does not have (the passive of an interface-move
+            # pair: its dataplane ENIs are on the active) is listed but not active (an assumption:
+            # PAN-OS installs a static route only while its egress interface is up).
+            flags = "A S   " if not interface or interface in present else "  S   "
+            rows.append((router, route.findtext("destination") or "", nexthop, metric, flags, interface))
     rows += [(router, destination, nexthop, "0", flags, interface)
              for router, destination, nexthop, flags, interface in _connected_routes(fw, config)]
     for router, destination, nexthop, metric, flags, interface in rows:
@@ -675,6 +891,7 @@ def _software_list(fw: "Firewall", releases: List["software.Release"]) -> ET.Ele
 
 
 def request_software_check(fw: "Firewall", node: ET.Element) -> Reply:
+    _update_server(fw, "software")
     return _software_list(fw, fw.software.check())
 
 
@@ -690,6 +907,7 @@ def _version_argument(node: ET.Element) -> str:
 
 
 def request_software_download(fw: "Firewall", node: ET.Element) -> Reply:
+    _update_server(fw, "download")
     version = _version_argument(node)
     fw.software.refuse_download(version)
     job_id = fw.download_software(version)
@@ -726,11 +944,13 @@ def show_plugins_packages(fw: "Firewall", node: ET.Element) -> Reply:
 
 def request_plugins_check(fw: "Firewall", node: ET.Element) -> Reply:
     """A plain-text answer (its words are the lab's: no capture found; a client checks for "updated")."""
+    _update_server(fw, "plugins")
     fw.software.plugins_checked = True
     return _result("Plugin list updated successfully")
 
 
 def request_plugins_download(fw: "Firewall", node: ET.Element) -> Reply:
+    _update_server(fw, "download")
     return job_enqueued("Download", fw.download_plugin(_argument(node)))
 
 
@@ -760,6 +980,7 @@ def _content_list(fw: "Firewall", versions: List[str]) -> ET.Element:
 
 
 def request_content_check(fw: "Firewall", node: ET.Element) -> Reply:
+    _update_server(fw, "content")
     fw.software.content_checked = True
     return _content_list(fw, list(software.CONTENT))
 
@@ -770,6 +991,7 @@ def request_content_info(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 def request_content_download(fw: "Firewall", node: ET.Element) -> Reply:
+    _update_server(fw, "download")
     return job_enqueued("Download", fw.download_content(software.CONTENT[-1]))
 
 
@@ -801,53 +1023,122 @@ def _size(megabytes: int) -> str:
 
 
 COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
-    OpCommand(("show", "system", "info"), show_system_info),
-    OpCommand(("show", "chassis-ready"), show_chassis_ready),
-    OpCommand(("show", "clock"), show_clock),
-    OpCommand(("show", "session", "info"), show_session_info),
-    OpCommand(("show", "config-locks"), show_config_locks),
-    OpCommand(("request", "license", "info"), request_license_info),
-    OpCommand(("request", "support", "check"), request_support_check),
-    OpCommand(("request", "license", "fetch", "auth-code"), request_license_fetch, takes_argument=True),
-    OpCommand(("request", "license", "api-key", "set", "key"), request_license_api_key_set, takes_argument=True),
-    OpCommand(("request", "license", "api-key", "show"), request_license_api_key_show),
-    OpCommand(("request", "license", "api-key", "delete"), request_license_api_key_delete),
-    OpCommand(("request", "license", "deactivate", "VM-Capacity", "mode"), request_license_deactivate_capacity,
-              takes_argument=True),
-    OpCommand(("show", "interface"), show_interface, takes_argument=True),
-    OpCommand(("show", "routing", "route"), show_routing_route, takes_argument=True),
-    OpCommand(("show", "arp", "entry"), show_arp, takes_argument=True),
-    OpCommand(("show", "jobs", "all"), show_jobs_all),
-    OpCommand(("show", "jobs", "pending"), show_jobs_pending),
-    OpCommand(("show", "jobs", "id"), show_jobs_id, takes_argument=True),
-    OpCommand(("check", "pending-changes"), check_pending_changes),
-    OpCommand(("check", "full-commit-required"), check_full_commit_required),
-    OpCommand(("show", "config", "running"), show_config_running),
-    OpCommand(("show", "config", "candidate"), show_config_candidate),
-    OpCommand(("validate", "full"), validate_full),
-    OpCommand(("set", "system", "setting", "mgmt-interface-swap"), set_mgmt_interface_swap, takes_argument=True),
-    OpCommand(("show", "system", "setting", "mgmt-interface-swap"), show_mgmt_interface_swap),
-    OpCommand(("show", "high-availability", "all"), show_ha),
-    OpCommand(("show", "high-availability", "state"), show_ha),
-    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "state"), show_aws_ha_state),
-    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "ips"), show_aws_ha_ips),
-    OpCommand(("request", "high-availability", "state", "suspend"), request_ha_suspend),
-    OpCommand(("request", "high-availability", "state", "functional"), request_ha_functional),
-    OpCommand(("request", "high-availability", "sync-to-remote", "running-config"), request_ha_sync_running),
-    OpCommand(("request", "system", "software", "check"), request_software_check),
-    OpCommand(("request", "system", "software", "info"), request_software_info),
-    OpCommand(("request", "system", "software", "download"), request_software_download, takes_argument=True),
-    OpCommand(("request", "system", "software", "install"), request_software_install, takes_argument=True),
-    OpCommand(("request", "restart", "system"), request_restart_system),
-    OpCommand(("show", "system", "disk-space"), show_system_disk_space),
-    OpCommand(("show", "plugins", "packages"), show_plugins_packages),
-    OpCommand(("request", "plugins", "check"), request_plugins_check),
-    OpCommand(("request", "plugins", "download", "file"), request_plugins_download, takes_argument=True),
-    OpCommand(("request", "plugins", "install"), request_plugins_install, takes_argument=True),
-    OpCommand(("request", "content", "upgrade", "check"), request_content_check),
-    OpCommand(("request", "content", "upgrade", "info"), request_content_info),
-    OpCommand(("request", "content", "upgrade", "download"), request_content_download, takes_argument=True),
-    OpCommand(("request", "content", "upgrade", "install"), request_content_install, takes_argument=True),
+    OpCommand(("show", "system", "info"), show_system_info,
+              source=('capture', '`show-system-info` (../shared/panos-samples)')),
+    OpCommand(("show", "chassis-ready"), show_chassis_ready,
+              source=('client', "pan-os-python's `is_ready()` (text yes/no)")),
+    OpCommand(("show", "clock"), show_clock,
+              source=('fixture', "panos-upgrade-assurance's tests")),
+    OpCommand(("show", "session", "info"), show_session_info,
+              source=('capture', '`show-session-info`')),
+    OpCommand(("show", "config-locks"), show_config_locks, takes_argument=True,
+              source=('capture', '`show-config-locks`; `<vsys>all</vsys>` from panos-upgrade-assurance')),
+    OpCommand(("show", "commit-locks"), show_commit_locks, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's tests; a Panorama 11.1.6 capture in a public test")),
+    OpCommand(("show", "clock", "more"), show_clock_more,
+              source=('fixture', "panos-upgrade-assurance's tests (single dataplane)")),
+    OpCommand(("show", "session", "meter"), show_session_meter,
+              source=('capture', "a capture pasted in Palo Alto's pan-os-php; parsed as panos_facts does")),
+    OpCommand(("show", "ntp"), show_ntp,
+              source=('capture', "Device::PaloAlto::Firewall's tests (CPAN); synchronisation: assumption")),
+    OpCommand(("show", "panorama-status"), show_panorama_status,
+              source=('capture', "Device::PaloAlto::Firewall's tests; 11.x layout from panos-upgrade-assurance PR #159")),
+    OpCommand(("show", "system", "setting", "jumbo-frame"), show_jumbo_frame,
+              source=('fixture', "panos-upgrade-assurance's tests (bare on/off)")),
+    OpCommand(("show", "system", "state"), show_system_state, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's tests (two filters; NO_MATCHES)")),
+    OpCommand(("show", "system", "resources"), show_system_resources,
+              source=('fixture', "panos-upgrade-assurance's tests (`MiB Mem`); figures: assumption")),
+    OpCommand(("show", "running", "resource-monitor"), show_resource_monitor, takes_argument=True,
+              source=('capture', 'a 3-dataplane `second` capture in a public test; `minute` from panos-upgrade-assurance')),
+    OpCommand(("show", "running", "tunnel", "flow", "all"), show_tunnel_flows,
+              source=('fixture', "panos-upgrade-assurance's docstring (kinds); empty elements: assumption")),
+    OpCommand(("show", "routing", "fib"), show_routing_fib, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's parser (entry fields); fibs entry fields: assumption")),
+    OpCommand(("show", "routing", "protocol", "bgp", "peer"), show_bgp_peers, takes_argument=True,
+              source=('assumption', 'no BGP configured: an empty result')),
+    OpCommand(("request", "license", "info"), request_license_info,
+              source=('fixture', "panos-upgrade-assurance's tests; pan-os-python's parser")),
+    OpCommand(("request", "support", "check"), request_support_check,
+              source=('fixture', "panos-upgrade-assurance's docstring and tests")),
+    OpCommand(("request", "license", "fetch", "auth-code"), request_license_fetch, takes_argument=True,
+              source=('fixture', "pango's fixtures, pan-python's licensing doc (roles/license/README.md)")),
+    OpCommand(("request", "license", "api-key", "set", "key"), request_license_api_key_set, takes_argument=True,
+              source=('fixture', 'pango and skilletlib (roles/license/README.md)')),
+    OpCommand(("request", "license", "api-key", "show"), request_license_api_key_show,
+              source=('fixture', 'pango and skilletlib (roles/license/README.md)')),
+    OpCommand(("request", "license", "api-key", "delete"), request_license_api_key_delete,
+              source=('fixture', 'pango and skilletlib (roles/license/README.md)')),
+    OpCommand(("request", "license", "deactivate", "VM-Capacity", "mode"), request_license_deactivate_capacity, takes_argument=True,
+              source=('docs', "pan-python's licensing doc (manual mode text)")),
+    OpCommand(("show", "interface"), show_interface, takes_argument=True,
+              source=('capture', "`show-interface-all`, `-hardware`, `-single`, `-single-notfound`; vlan/loopback/tunnel: napalm-panos's fixtures")),
+    OpCommand(("show", "routing", "route"), show_routing_route, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's parser; the refusal of an unknown router: Device::PaloAlto::Firewall's tests")),
+    OpCommand(("show", "arp", "entry"), show_arp, takes_argument=True,
+              source=('capture', 'a device answer quoted in Uninett/nav#2924 (dp, timeout, total, entries, max)')),
+    OpCommand(("show", "jobs", "all"), show_jobs_all,
+              source=('capture', '`show-jobs-all`')),
+    OpCommand(("show", "jobs", "pending"), show_jobs_pending,
+              source=('capture', '`show-jobs-all` (the unfinished ones)')),
+    OpCommand(("show", "jobs", "id"), show_jobs_id, takes_argument=True,
+              source=('capture', '`show-jobs-id-*`')),
+    OpCommand(("check", "pending-changes"), check_pending_changes,
+              source=('client', 'pan-os-python and panos-upgrade-assurance (text yes/no)')),
+    OpCommand(("check", "full-commit-required"), check_full_commit_required,
+              source=('client', 'panos-upgrade-assurance (text yes/no)')),
+    OpCommand(("show", "config", "running"), show_config_running,
+              source=('capture', '`config-get*` (the tree); its `<shared>`: VM-Series 10.x factory exports')),
+    OpCommand(("show", "config", "candidate"), show_config_candidate,
+              source=('capture', '`config-get*`')),
+    OpCommand(("validate", "full"), validate_full,
+              source=('capture', '`validate-enqueued`, `show-jobs-id-validate-fail`')),
+    OpCommand(("set", "system", "setting", "mgmt-interface-swap"), set_mgmt_interface_swap, takes_argument=True,
+              source=('docs', 'Palo Alto, management interface mapping on AWS')),
+    OpCommand(("show", "system", "setting", "mgmt-interface-swap"), show_mgmt_interface_swap,
+              source=('docs', 'Palo Alto, management interface mapping on AWS')),
+    OpCommand(("show", "high-availability", "all"), show_ha,
+              source=('capture', '`show-ha-all*`')),
+    OpCommand(("show", "high-availability", "state"), show_ha,
+              source=('capture', '`show-ha-state`')),
+    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "state"), show_aws_ha_state,
+              source=('docs', 'Palo Alto, HA on AWS (readiness of failover); fields: assumption')),
+    OpCommand(("show", "plugins", "vm_series", "aws", "ha", "ips"), show_aws_ha_ips,
+              source=('docs', 'Palo Alto, secondary IP mapping; fields: assumption')),
+    OpCommand(("request", "high-availability", "state", "suspend"), request_ha_suspend,
+              source=('capture', '`request-ha-suspend`')),
+    OpCommand(("request", "high-availability", "state", "functional"), request_ha_functional,
+              source=('capture', '`request-ha-functional`')),
+    OpCommand(("request", "high-availability", "sync-to-remote", "running-config"), request_ha_sync_running,
+              source=('docs', "PAN-OS CLI reference; the answer's words: assumption")),
+    OpCommand(("request", "system", "software", "check"), request_software_check,
+              source=('fixture', "panos-upgrade-assurance's captures; unreachable server: its exact text")),
+    OpCommand(("request", "system", "software", "info"), request_software_info,
+              source=('fixture', "panos-upgrade-assurance's captures")),
+    OpCommand(("request", "system", "software", "download"), request_software_download, takes_argument=True,
+              source=('capture', '`job-enqueued-download`')),
+    OpCommand(("request", "system", "software", "install"), request_software_install, takes_argument=True,
+              source=('docs', "the 9.1 XML API guide's enqueue line")),
+    OpCommand(("request", "restart", "system"), request_restart_system,
+              source=('client', "pan-os-python's `restart()`, cdot65/pan-os-upgrade's logs")),
+    OpCommand(("show", "system", "disk-space"), show_system_disk_space,
+              source=('fixture', "panos-upgrade-assurance's test data (PA-VM df)")),
+    OpCommand(("show", "plugins", "packages"), show_plugins_packages,
+              source=('fixture', "pan-os-python's and pango's tests")),
+    OpCommand(("request", "plugins", "check"), request_plugins_check,
+              source=('assumption', "no capture: the lab's words")),
+    OpCommand(("request", "plugins", "download", "file"), request_plugins_download, takes_argument=True,
+              source=('client', "Palo Alto's community playbooks (a job)")),
+    OpCommand(("request", "plugins", "install"), request_plugins_install, takes_argument=True,
+              source=('client', "Palo Alto's community playbooks (a job)")),
+    OpCommand(("request", "content", "upgrade", "check"), request_content_check,
+              source=('fixture', "panos-upgrade-assurance's captures; unreachable server: 8.x text, 10.x wording inferred")),
+    OpCommand(("request", "content", "upgrade", "info"), request_content_info,
+              source=('fixture', "panos-upgrade-assurance's captures")),
+    OpCommand(("request", "content", "upgrade", "download"), request_content_download, takes_argument=True,
+              source=('capture', '`job-enqueued-download`')),
+    OpCommand(("request", "content", "upgrade", "install"), request_content_install, takes_argument=True,
+              source=('docs', "the 9.1 XML API guide's enqueue line")),
 )}
 _PREFIXES = {path[:n] for path in COMMANDS for n in range(1, len(path) + 1)}
 

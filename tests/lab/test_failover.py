@@ -185,6 +185,29 @@ def test_restarted_primary_rejoins_as_passive(pair, running_lab):
     assert set(attachments(ec2, p.primary)) == {0, 1}
 
 
+def test_a_stop_and_start_quicker_than_the_labs_polling_is_a_restart(pair, running_lab):
+    """EC2 in the lab stops an instance at once: stopped and started again between two polls of the
+    lab's supervisor, the guest still goes down and boots, and never reports its old state."""
+    p, devices = pair
+    ec2 = running_lab.client("ec2")
+    boots = running_lab.counters(p.primary)["counts"].get("events.boot", 0)
+    ec2.stop_instances(InstanceIds=[p.primary])
+    ec2.start_instances(InstanceIds=[p.primary])
+    samples = []
+
+    def passive_again():
+        try:
+            samples.append(devices["primary"].show_highavailability_state()[0])
+        except Exception:  # noqa: BLE001 - down, then booting
+            samples.append("down")
+            return False
+        return samples[-1] == "passive" and running_lab.counters(p.primary)["counts"].get("events.boot", 0) > boots
+
+    running_lab.wait_for(passive_again, timeout=30, what="the primary back as passive", last_seen=lambda: samples[-5:])
+    assert running_lab.counters(p.primary)["counts"]["events.boot"] == boots + 1
+    assert "active" not in samples and "down" in samples, samples
+
+
 def test_missing_attach_permission_is_reported(running_lab):
     p, devices = build_pair(running_lab, [a for a in FOUR_ACTIONS if a != "ec2:AttachNetworkInterface"])
     ec2 = running_lab.client("ec2")

@@ -1,14 +1,20 @@
-"""The lab's pure parts: xpath resolution on a config tree and IAM policy evaluation."""
+"""The lab's pure parts: xpath resolution on a config tree, IAM policy evaluation, and the op
+command table that lab/README.md lists."""
 
 from __future__ import annotations
 
 import io
+import sys
+from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from vmseries_lab import config as cfg
-from vmseries_lab import iam_policy
+from vmseries_lab import iam_policy, opcmds
+from vmseries_lab.configstore import ConfigStore
+
+REPO = Path(__file__).resolve().parents[2]
 
 ETH = cfg.DEVICE_XPATH + "/network/interface/ethernet"
 
@@ -20,6 +26,29 @@ def test_xpath_with_slashes_in_names_and_alternatives():
     assert [e.get("name") for e in cfg.find_all(tree, ETH + "/entry[@name='ethernet1/2' or @name='ethernet1/3']")] == [
         "ethernet1/2", "ethernet1/3"]
     assert cfg.find_all(tree, ETH + "/entry[@name='ethernet1/9']") == []
+
+
+def test_an_attribute_step_reads_the_nodes_bare_with_that_attribute():
+    """pan-os-python's name-only refresh (`.../entry/@name`): the entries, without their children."""
+    store = ConfigStore("fw", lambda _action: None)
+    store.op("set", ETH, "<entry name='ethernet1/2'><layer3/></entry><entry name='ethernet1/3'><layer3/></entry>")
+    code, result = store.op("get", ETH + "/entry/@name")
+    assert code == 19 and ET.tostring(result, encoding="unicode") == (
+        '<result total-count="2" count="2"><entry name="ethernet1/2" /><entry name="ethernet1/3" /></result>')
+    assert store.op("get", ETH + "/entry[@name='ethernet1/9']/@name")[0] == 7
+    with pytest.raises(Exception, match="Bad xpath"):
+        store.op("set", ETH + "/entry/@name", "<entry name='x'/>")
+
+
+def test_every_op_command_says_what_its_answer_rests_on_and_the_readme_lists_them():
+    kinds = {"capture", "fixture", "docs", "client", "assumption"}
+    vague = [path for path, command in opcmds.COMMANDS.items() if command.source[0] not in kinds or not command.source[1]]
+    assert not vague
+    sys.path.insert(0, str(REPO / "scripts"))
+    import generated_section
+    from lab_commands_table import README, README_END, README_START, render_table
+    section = generated_section.read(README, README_START, README_END)
+    assert section == "\n" + render_table(), "lab/README.md's command table is stale: run scripts/lab_commands_table.py"
 
 
 def test_set_merges_members_without_duplicates():

@@ -1,0 +1,129 @@
+"""Palo Alto's readiness library, panos-upgrade-assurance, unmodified against a licensed, synchronized
+lab pair: its default readiness run (every check but environmentals) and every snapshot type finish,
+each with the status a VM-Series in the lab's state gives - the lab's documented state (no NTP
+server, no Panorama, content older than the update server's latest, one virtual router) where it
+is not success. Then the same firewall with no route to Palo Alto's update server."""
+
+from __future__ import annotations
+
+import pan.xapi
+import pytest
+from panos_upgrade_assurance.check_firewall import CheckFirewall
+from panos.network import EthernetInterface, VirtualRouter
+from panos_upgrade_assurance.firewall_proxy import FirewallProxy
+
+from .test_failover import build_pair
+from .test_upgrade_module import licenser
+
+
+@pytest.fixture(scope="module")
+def licensed_pair(running_lab):
+    """Licensed, synchronized, with the untrust interface of a deployment in a virtual router."""
+    pair, devices = build_pair(running_lab, prepare=licenser(running_lab))
+    primary = devices["primary"]
+    primary.add(EthernetInterface("ethernet1/2", mode="layer3", ip=[pair.ips["untrust"] + "/24"])).create()
+    primary.add(VirtualRouter("default", interface=["ethernet1/2"])).create()
+    assert primary.commit(sync=True)["success"]
+    running_lab.wait_for(lambda: all(checker(d).run_readiness_checks(["ha"])["ha"]["status"] == "SUCCESS"
+                                     for d in devices.values()), what="the pair in sync again")
+    return pair, devices
+
+
+def checker(device):
+    # The library forces the en_US.UTF-8 locale unless told not to; CI machines may not have it.
+    return CheckFirewall(FirewallProxy(device), skip_force_locale=True)
+
+
+# What each check says of a healthy lab pair, and why where it is not SUCCESS.
+EXPECTED_CHECKS = {
+    "panorama": ("ERROR", "Device not configured with Panorama."),
+    "ha": ("SUCCESS", ""),
+    "ntp_sync": ("ERROR", "No NTP server configured."),  # the collection configures none
+    "candidate_config": ("SUCCESS", ""),
+    "expired_licenses": ("SUCCESS", ""),
+    "active_support": ("SUCCESS", ""),
+    # A firewall boots with the content of its image; the update server has newer.
+    "content_version": ("FAIL", "Installed content DB version (8800-8920) is not the latest one (8941-9310)."),
+    "session_exist": ("SKIPPED", None),
+    "arp_entry_exist": ("SKIPPED", None),
+    "ip_sec_tunnel_status": ("SKIPPED", None),
+    "free_disk_space": ("SUCCESS", ""),
+    "planes_clock_sync": ("SUCCESS", ""),
+    "certificates_requirements": ("SKIPPED", None),  # no certificate in <shared>
+    "dynamic_updates": ("SKIPPED", None),  # no update schedule configured
+    "jobs": ("SUCCESS", ""),
+    "global_jumbo_frame": ("SKIPPED", None),
+    "dp_cpu_utilization": ("SUCCESS", ""),
+    "mp_cpu_utilization": ("SUCCESS", ""),
+    "mp_mem_utilization": ("SUCCESS", ""),
+    "config_locks": ("SUCCESS", ""),
+}
+
+
+def test_the_default_readiness_run_finishes_with_the_labs_state(licensed_pair):
+    _, devices = licensed_pair
+    for node, device in devices.items():
+        results = checker(device).run_readiness_checks()
+        seen = {name: (r["status"], r["reason"]) for name, r in results.items()}
+        assert set(seen) == set(EXPECTED_CHECKS), (node, sorted(seen))
+        for name, (status, reason) in EXPECTED_CHECKS.items():
+            assert seen[name][0] == status, (node, name, seen[name])
+            if reason is not None:
+                assert seen[name][1] == reason, (node, name, seen[name])
+
+
+def test_checks_given_what_to_look_for(licensed_pair):
+    pair, devices = licensed_pair
+    results = checker(devices["primary"]).run_readiness_checks([
+        {"arp_entry_exist": {"ip": pair.ips["untrust"].rsplit(".", 1)[0] + ".1"}},
+        {"global_jumbo_frame": {"mode": False}},
+        {"free_disk_space": {"image_version": "11.1.6"}},
+        {"content_version": {"version": "8800-8920"}},
+        {"planes_clock_sync": {"diff_threshold": 2}},
+        {"dp_cpu_utilization": {"threshold": 50, "minutes": 5}},
+    ])
+    assert {name: r["status"] for name, r in results.items()} == {
+        "arp_entry_exist": "SUCCESS", "global_jumbo_frame": "SUCCESS", "free_disk_space": "SUCCESS",
+        "content_version": "SUCCESS", "planes_clock_sync": "SUCCESS", "dp_cpu_utilization": "SUCCESS"}, results
+
+
+# Every snapshot type; fib_routes and the advanced routing engine's are not SUCCESS, for the reasons given.
+EXPECTED_SNAPSHOTS = {
+    "nics": "SUCCESS", "routes": "SUCCESS", "bgp_peers": "SUCCESS", "license": "SUCCESS", "arp_table": "SUCCESS",
+    "content_version": "SUCCESS", "session_stats": "SUCCESS", "ip_sec_tunnels": "SUCCESS",
+    # The library reads `fibs/entry` as a list; a firewall with one virtual router has one entry.
+    "fib_routes": "ERROR",
+    "global_jumbo_frame": "SUCCESS", "mtu": "SUCCESS",
+    # The collection deploys the legacy routing engine, which has no `show advanced-routing`.
+    "are_routes": "ERROR", "are_fib_routes": "ERROR",
+}
+
+
+def test_every_snapshot_type(licensed_pair):
+    pair, devices = licensed_pair
+    snapshots = checker(devices["primary"]).run_snapshots()
+    assert {name: s["status"] for name, s in snapshots.items()} == EXPECTED_SNAPSHOTS, snapshots
+    assert snapshots["license"]["snapshot"]["PA-VM"]["expired"] == "no"
+    assert set(snapshots["nics"]["snapshot"]) >= {"ethernet1/1"}
+    assert snapshots["mtu"]["snapshot"]["ethernet1/1"] == {"mtu": 1500}
+    assert snapshots["ip_sec_tunnels"]["snapshot"] == {}
+
+
+def test_a_firewall_without_the_update_server(licensed_pair, running_lab):
+    pair, devices = licensed_pair
+    assert running_lab.cli("fault", "set", "--kind", "update-server-unreachable",
+                           "--instance", pair.secondary).returncode == 0
+    try:
+        check = checker(devices["secondary"])
+        results = check.run_readiness_checks(["active_support", {"free_disk_space": {"image_version": "11.1.6"}}])
+        assert results["active_support"] == {
+            "state": False, "status": "ERROR", "reason": "Can not reach update servers to check active support license."}
+        assert results["free_disk_space"]["status"] == "ERROR"
+        assert "most probably due to network issues" in results["free_disk_space"]["reason"]
+        # The library lets the content check's error through: a caller sees PAN-OS's words.
+        with pytest.raises(pan.xapi.PanXapiError, match="Failed to check content upgrade info"):
+            check.run_readiness_checks(["content_version"])
+        # The other firewall still reaches it.
+        assert checker(devices["primary"]).run_readiness_checks(["active_support"])["active_support"]["status"] == "SUCCESS"
+    finally:
+        assert running_lab.cli("fault", "clear").returncode == 0
