@@ -2,16 +2,19 @@
 lab pair: its default readiness run (every check but environmentals) and every snapshot type finish,
 each with the status a VM-Series in the lab's state gives - the lab's documented state (no NTP
 server, no Panorama, content older than the update server's latest, one virtual router) where it
-is not success. Then the same firewall with no route to Palo Alto's update server."""
+is not success. Then the same firewall with no route to Palo Alto's update server, and
+napalm-panos's getters."""
 
 from __future__ import annotations
 
 import pan.xapi
 import pytest
+from napalm import get_network_driver
 from panos_upgrade_assurance.check_firewall import CheckFirewall
 from panos.network import EthernetInterface, VirtualRouter
 from panos_upgrade_assurance.firewall_proxy import FirewallProxy
 
+from .pairs import PASSWORD
 from .test_failover import build_pair
 from .test_upgrade_module import licenser
 
@@ -127,3 +130,24 @@ def test_a_firewall_without_the_update_server(licensed_pair, running_lab):
         assert checker(devices["primary"]).run_readiness_checks(["active_support"])["active_support"]["status"] == "SUCCESS"
     finally:
         assert running_lab.cli("fault", "clear").returncode == 0
+
+
+def test_napalm_panos_reads_the_interfaces_and_facts(licensed_pair, running_lab):
+    """napalm-panos, as a network engineer's inventory tool would call it (its driver takes no port:
+    pan-python's hostname carries the lab's)."""
+    pair, _ = licensed_pair
+    fw = running_lab.firewall(pair.primary)
+    driver = get_network_driver("panos")(hostname=f"{fw['api_host']}:{fw['api_port']}", username="admin",
+                                         password=PASSWORD)
+    driver.open()
+    try:
+        interfaces = driver.get_interfaces()
+        facts = driver.get_facts()
+        addresses = driver.get_interfaces_ip()
+    finally:
+        driver.close()
+    assert {"ethernet1/1", "ethernet1/2", "vlan", "loopback", "tunnel"} <= set(interfaces), sorted(interfaces)
+    assert interfaces["vlan"]["is_up"] and interfaces["ethernet1/2"]["mac_address"]
+    assert facts["os_version"] == "11.1.4-h7" and facts["vendor"] == "Palo Alto Networks"
+    assert "ethernet1/2" in facts["interface_list"]
+    assert addresses["ethernet1/2"]["ipv4"] == {pair.ips["untrust"]: {"prefix_length": 24}}
