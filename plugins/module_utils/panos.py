@@ -322,11 +322,25 @@ def _as_element(value: XmlLike) -> Optional[ET.Element]:
     return ET.fromstring(value) if isinstance(value, (str, bytes)) else value
 
 
+# Leaves that mean the same written or left out, so a configuration that spells them out (as
+# Palo Alto's panos_zone does, writing enable-user-identification no unless asked for User-ID) is not
+# a difference. Only settings whose absence is documented to mean that value belong here: a zone's
+# User-ID is off unless enabled (Palo Alto's schema-derived spec, pan-os-codegen zone.yaml: an
+# optional bool without default). panos_ha's passive-link-state auto and ha2-keep-alive enabled yes do
+# not: PAN-OS's defaults for those are not published, and what evidence there is says shutdown and
+# off - they are settings of their own, which the high_availability module keeps as it found them.
+DEFAULT_LEAVES = {"enable-user-identification": "no"}
+
+
+def _is_default_leaf(element: ET.Element) -> bool:
+    return len(element) == 0 and DEFAULT_LEAVES.get(element.tag) == (element.text or "").strip()
+
+
 def canonical(element: ET.Element) -> Any:
     """An order-insensitive, whitespace-insensitive form: PAN-OS returns configuration in schema
     order, which need not be the order it was written in, and adds attributes (admin, time) of
-    its own."""
-    children = sorted((canonical(child) for child in element), key=repr)
+    its own; a leaf at the value its absence means (DEFAULT_LEAVES) counts as absent."""
+    children = sorted((canonical(child) for child in element if not _is_default_leaf(child)), key=repr)
     name = element.get("name")
     return (element.tag, name, (element.text or "").strip(), tuple(children))
 
@@ -400,7 +414,7 @@ def ensure_object(connection: PanosConnection, parent: Any, desired: Any, check_
     existing = current_object(connection, parent, type(desired), desired.uid)
     parent.add(desired)
     before = element_text(existing) if existing is not None else ""
-    if existing is not None and existing.equal(desired, compare_children=compare_children):
+    if existing is not None and same_xml(existing.element(compare_children, True), desired.element(compare_children, True)):
         return {"changed": False, "diff": xml_diff(before, before)}
     if not check_mode:
         connection.call(f"configure {type(desired).__name__} {desired.uid}", desired.apply)

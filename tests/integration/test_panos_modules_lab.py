@@ -16,6 +16,8 @@ from typing import Any, Dict
 
 import pan.xapi
 import pytest
+from panos.firewall import Firewall
+from panos.network import Zone
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection
 
@@ -112,6 +114,7 @@ def test_the_whole_chain_then_nothing_changes(firewall, tmp_path):
                                "ha2_netmask": ha2["netmask"], "ha2_gateway": ha2["gateway"], "device_priority": 100,
                                "state_sync_transport": "udp"}),
     ]
+    firewall["chain"] = tasks  # for the next test
     for module, args in tasks:
         result = run(module, {"provider": provider, **args}, tmp_path)
         assert result.get("changed") is True, (module, result)
@@ -128,6 +131,26 @@ def test_the_whole_chain_then_nothing_changes(firewall, tmp_path):
                   tmp_path, check=True)
     assert preview["changed"] is True and "ethernet1/1" in preview["diff"]["after"]
     assert run("commit", {"provider": provider}, tmp_path, check=True)["changed"] is False
+
+
+def test_what_palo_altos_modules_spell_out_is_neither_a_change_nor_rewritten(firewall, tmp_path):
+    """After the chain above: the zone written again as panos_zone writes it (pan-os-python's Zone with
+    User-ID off, spelled out), and the HA settings panos_ha adds (passive-link-state auto, HA2
+    keep-alive on), committed. Our modules then find nothing to change, and nothing to commit."""
+    provider = firewall["provider"]
+    device = Firewall(provider["ip_address"], "admin", PASSWORD, port=provider["port"])
+    zone = device.add(Zone("untrust", mode="layer3", interface=["ethernet1/2"], enable_user_identification=False))
+    zone.apply()
+    ha_xpath = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability/group"
+    device.xapi.set(ha_xpath + "/mode/active-passive", "<passive-link-state>auto</passive-link-state>")
+    device.xapi.set(ha_xpath + "/state-synchronization", "<ha2-keep-alive><enabled>yes</enabled></ha2-keep-alive>")
+    assert device.commit(sync=True)["success"]
+    for module, args in firewall["chain"]:
+        result = run(module, {"provider": provider, **args}, tmp_path)
+        assert result.get("changed") is False, (module, result)
+    assert run("commit", {"provider": provider}, tmp_path)["changed"] is False
+    device.xapi.show(ha_xpath)
+    assert "<passive-link-state>auto</passive-link-state>" in device.xapi.xml_root().replace("\n", "").replace(" ", "")
 
 
 def test_ha_settings_made_elsewhere_survive_the_ha_module(firewall, tmp_path):

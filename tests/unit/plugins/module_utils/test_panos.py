@@ -206,3 +206,16 @@ def test_pan_os_python_is_required(monkeypatch):
     monkeypatch.setattr(panos_utils, "HAS_PANOS", False)
     with pytest.raises(Failed, match="pan-os-python"):
         PanosConnection(FakeModule(), PROVIDER)
+
+
+def test_a_leaf_at_the_value_its_absence_means_is_no_difference():
+    """panos_zone writes enable-user-identification no unless asked for User-ID; PAN-OS reads a zone
+    without it the same. The HA settings panos_ha spells out are settings of their own."""
+    bare = "<entry name='untrust'><network><layer3><member>ethernet1/2</member></layer3></network></entry>"
+    spelled = ("<entry name='untrust'><network><layer3><member>ethernet1/2</member></layer3></network>"
+               "<enable-user-identification>no</enable-user-identification></entry>")
+    enabled = spelled.replace(">no<", ">yes<")
+    assert same_xml(bare, spelled)
+    assert not same_xml(bare, enabled)
+    ha = "<active-passive>{}</active-passive>"
+    assert not same_xml(ha.format(""), ha.format("<passive-link-state>auto</passive-link-state>"))
