@@ -470,28 +470,26 @@ def show_system_resources(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 def show_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
-    """`show routing fib`: one fibs entry per virtual router with its forwarding entries (the active
-    routes of `show routing route`: nh_type 0 via a gateway, 3 connected; flags ug/u/uh). Shape: the
-    fields panos-upgrade-assurance reads (dst, interface, nexthop, nh_type, flags, mtu); the fibs
-    entry's own fields are the lab's."""
-    routes = show_routing_route(fw, ET.Element("route"))
+    """`show routing fib`: one fibs entry per virtual router with its forwarding entries, the RIB's
+    active routes (nh_type 0 via a gateway, 3 connected; flags ug/u/uh). Shape: the fields
+    panos-upgrade-assurance reads (dst, interface, nexthop, nh_type, flags, mtu); the fibs entry's
+    own fields are the lab's."""
+    by_router: Dict[str, List[Tuple[str, str, str, str, str, str]]] = {}
+    for route in _rib(fw, fw.config.dataplane_config()):
+        if "A" in route[4]:
+            by_router.setdefault(route[0], []).append(route)
     result = _result()
     fibs = ET.SubElement(result, "fibs")
-    by_router: Dict[str, List[ET.Element]] = {}
-    for route in routes.findall("entry"):
-        by_router.setdefault(route.findtext("virtual-router") or "", []).append(route)
-    for number, (router, entries) in enumerate(by_router.items(), start=1):
+    for number, (router, routes) in enumerate(by_router.items(), start=1):
         fib = ET.SubElement(fibs, "entry")
-        _fields(fib, [("id", str(number)), ("vr", router), ("max", "16384"), ("nentries", str(len(entries)))])
+        _fields(fib, [("id", str(number)), ("vr", router), ("max", "16384"), ("nentries", str(len(routes)))])
         holder = ET.SubElement(fib, "entries")
-        for index, route in enumerate(entries, start=1):
-            flags = route.findtext("flags") or ""
+        for index, (_, destination, nexthop, _, flags, interface) in enumerate(routes, start=1):
             connected = "C" in flags or "H" in flags
             _fields(ET.SubElement(holder, "entry"), [
-                ("id", str(index)), ("dst", route.findtext("destination") or ""),
-                ("interface", route.findtext("interface") or ""), ("nh_type", "3" if connected else "0"),
-                ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
-                ("nexthop", "0.0.0.0" if connected else route.findtext("nexthop") or ""), ("mtu", "1500")])
+                ("id", str(index)), ("dst", destination), ("interface", interface),
+                ("nh_type", "3" if connected else "0"), ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
+                ("nexthop", "0.0.0.0" if connected else nexthop), ("mtu", "1500")])
     return result
 
 
@@ -675,21 +673,13 @@ def _connected_routes(fw: "Firewall", config: Dict) -> List[Tuple[str, str, str,
     return routes
 
 
-def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
-    """The RIB of every virtual router: static routes from the running config, connected and host
-    routes of the interfaces that have an address."""
-    config = fw.config.dataplane_config()
-    wanted = node.find("virtual-router")
-    if wanted is not None and (wanted.text or "").strip() not in config["routers"]:
-        # PAN-OS's answer to a virtual router it does not have (an empty name included).
-        raise ApiError(17, f" {(wanted.text or '').strip()} is invalid virtual-router.Current target-vsys is none",
-                       cdata=True, more=(" show -> routing -> route -> virtual-router is invalid",))
-    result = _result()
-    ET.SubElement(result, "flags").text = ROUTE_FLAGS
+def _rib(fw: "Firewall", config: Dict, router_wanted: Optional[str] = None) -> List[Tuple[str, str, str, str, str, str]]:
+    """(virtual router, destination, nexthop, metric, flags, interface) of every route: static
+    routes from the running config, connected and host routes of the interfaces that have an address."""
     rows = []
     present = {iface.name for iface in _ethernets(fw)}
     for router, vr in config["routers"].items():
-        if wanted is not None and router != wanted.text.strip():
+        if router_wanted is not None and router != router_wanted:
             continue
         for route in vr.findall("routing-table/ip/static-route/entry"):
             nexthop = route.findtext("nexthop/ip-address") or route.findtext("nexthop/next-vr") or "discard"
@@ -700,9 +690,23 @@ def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
             # PAN-OS installs a static route only while its egress interface is up).
             flags = "A S   " if not interface or interface in present else "  S   "
             rows.append((router, route.findtext("destination") or "", nexthop, metric, flags, interface))
-    rows += [(router, destination, nexthop, "0", flags, interface)
-             for router, destination, nexthop, flags, interface in _connected_routes(fw, config)]
-    for router, destination, nexthop, metric, flags, interface in rows:
+    return rows + [(router, destination, nexthop, "0", flags, interface)
+                   for router, destination, nexthop, flags, interface in _connected_routes(fw, config)
+                   if router_wanted is None or router == router_wanted]
+
+
+def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
+    """The RIB of every virtual router (or the one asked for)."""
+    config = fw.config.dataplane_config()
+    wanted = node.find("virtual-router")
+    if wanted is not None and (wanted.text or "").strip() not in config["routers"]:
+        # PAN-OS's answer to a virtual router it does not have (an empty name included).
+        raise ApiError(17, f" {(wanted.text or '').strip()} is invalid virtual-router.Current target-vsys is none",
+                       cdata=True, more=(" show -> routing -> route -> virtual-router is invalid",))
+    result = _result()
+    ET.SubElement(result, "flags").text = ROUTE_FLAGS
+    for router, destination, nexthop, metric, flags, interface in _rib(
+            fw, config, wanted.text.strip() if wanted is not None else None):
         _fields(ET.SubElement(result, "entry"), [
             ("virtual-router", router), ("destination", destination), ("nexthop", nexthop), ("metric", metric),
             ("flags", flags), ("age", ""), ("interface", interface), ("route-table", "unicast")])
