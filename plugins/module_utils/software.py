@@ -190,11 +190,16 @@ class Software:
         system = self.op("read its versions (show system info)", SYSTEM_INFO).find("result/system")
         return readiness.software_versions(system)["plugin_versions"].get(VM_SERIES_PLUGIN) or ""
 
+    def offered_plugins(self) -> Dict[str, Dict[str, str]]:
+        """The vm_series plugins the update server offers (request plugins check, then show plugins
+        packages): version -> its fields."""
+        self.op("check for plugins (request plugins check)", PLUGINS_CHECK)
+        return parse_plugins(self.op("list the plugins (show plugins packages)", PLUGINS_LIST))
+
     def install_plugin(self, version: str) -> None:
         """Ask the update server, download the plugin unless it is at hand, install it (PAN-OS
         uninstalls the previous one), and check the firewall reports it."""
-        self.op("check for plugins (request plugins check)", PLUGINS_CHECK)
-        listed = parse_plugins(self.op("list the plugins (show plugins packages)", PLUGINS_LIST))
+        listed = self.offered_plugins()
         if version not in listed:
             raise SoftwareError(f"{self.address}: the update server does not offer the VM-Series plugin {version} "
                                 f"(show plugins packages lists {', '.join(sorted(listed)) or 'none'})")

@@ -149,11 +149,9 @@ def next_action(views: Mapping[str, NodeView], target: str, failback_to: Optiona
     return Action("wait", None, "neither firewall is passive: " + ", ".join(f"{n} {views[n].state}" for n in NODES))
 
 
-_PLUGIN_VERSION = re.compile(r"^\d+\.\d+\.\d+(-h\d+)?$")
-
-
 def is_plugin_version(version: str) -> bool:
-    return bool(_PLUGIN_VERSION.match(version))
+    """VM-Series plugin versions are written as PAN-OS's are (5.1.4, 3.0.6-h1)."""
+    return bool(_VERSION.match(version))
 
 
 def next_plugin_action(views: Mapping[str, NodeView], plugins: Mapping[str, str], target: str) -> Action:

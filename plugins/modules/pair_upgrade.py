@@ -248,8 +248,6 @@ class Upgrade:
             action = upgrade.next_action(views, self.target, self.failback_to)
             if action.kind == "done" and self.plugin_target:
                 action = self.plugin_action(views)
-                if self.module.check_mode and action.kind == "plugin":
-                    self.module.exit_json(changed=True, next_step=vars(action), **self.result())
             if self.module.check_mode:
                 kind = action.kind if action.kind != "done" or not preemption_off else "restore preemption"
                 self.module.exit_json(changed=kind != "done", next_step={**vars(action), "kind": kind}, **self.result())
@@ -315,7 +313,6 @@ class Upgrade:
         except SoftwareError as error:
             self.fail(f"Pair {self.pair.name}: {error}. {node} keeps its plugin {self.plugins.get(node)}; fix the cause, "
                       "then run the upgrade again.")
-        self.plugins[node] = self.plugin_target
 
     def software(self) -> Dict[str, Software]:
         return {n: Software(self.pair.firewalls[n], self.module.params["job_timeout"], self.module.params["poll_interval"])

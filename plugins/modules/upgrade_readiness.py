@@ -131,8 +131,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints, readiness, upgrade
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import canonical
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.pair import NODES, DeployedPair, deployed_pair_argument_spec
-from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import (
-    PLUGINS_CHECK, PLUGINS_LIST, Software, SoftwareError, parse_plugins)
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.software import Software, SoftwareError
 
 # What to do when a check fails, by its name.
 ADVICE = {
@@ -180,10 +179,8 @@ class Readiness:
                 self.check_plugin(node, params["plugin_version"])
 
     def check_plugin(self, node: str, version: str) -> None:
-        software = Software(self.pair.firewalls[node], 60, 1.0)
         try:
-            software.op("check for plugins (request plugins check)", PLUGINS_CHECK)
-            listed = parse_plugins(software.op("list the plugins (show plugins packages)", PLUGINS_LIST))
+            listed = Software(self.pair.firewalls[node], 60, 1.0).offered_plugins()
         except SoftwareError as error:
             self.record("plugin_offered", "ERROR", str(error), node)
             return
