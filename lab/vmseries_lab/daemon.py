@@ -184,6 +184,7 @@ class Lab:
         from moto.server import ThreadedMotoServer
 
         moto_patches.apply_all()
+        moto_patches.POWER_CYCLE_LISTENERS.append(self._on_power_cycle)
         moto_patches.ATTACHMENT_LATENCY.update(attach=self.profile.seconds("eni_attach"),
                                                detach=self.profile.seconds("eni_detach"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -241,15 +242,7 @@ class Lab:
                     if fw is None:
                         fw = self._create_firewall(instance.id, *self._vmseries_amis[instance.image_id])
                         changed = True
-                    cycles = getattr(instance, "vmseries_power_cycles", 0)
-                    if self.servers[instance.id].setdefault("power_cycles", cycles) != cycles:
-                        # Stopped (or rebooted) and started again since the last poll: the guest went down.
-                        self.servers[instance.id]["power_cycles"] = cycles
-                        self.servers[instance.id].pop("boots_left", None)
-                        self._running_since.pop(instance.id, None)
-                        if fw.is_up():
-                            self._take_down(instance.id)
-                            changed = True
+                    changed = self._power_cycled(instance.id, getattr(instance, "vmseries_power_cycles", 0)) or changed
                     if instance.state == "running" and self.servers[instance.id].get("boots_left") == 0:
                         pass  # a guest that does not come back from its restart (fault no-boot)
                     elif instance.state == "running":
@@ -274,6 +267,26 @@ class Lab:
                         meta["ha_state"], meta["commits"], meta["boot_phase"] = ha_state, fw.counters.get("commits"), fw.phase
                         changed = True
         if changed:
+            self.write_state()
+
+    def _power_cycled(self, instance_id: str, cycles: int) -> bool:
+        """The guest goes down once for each stop or reboot EC2 counted (moto_patches), however
+        soon the instance runs again. Called holding the lab's lock; True when it went down."""
+        meta = self.servers.get(instance_id)
+        if meta is None or meta.setdefault("power_cycles", cycles) == cycles:
+            return False
+        meta["power_cycles"] = cycles
+        meta.pop("boots_left", None)
+        self._running_since.pop(instance_id, None)
+        if not self.firewalls[instance_id].is_up():
+            return False
+        self._take_down(instance_id)
+        return True
+
+    def _on_power_cycle(self, instance_id: str, cycles: int) -> None:
+        with self._lock:
+            went_down = self._power_cycled(instance_id, cycles)
+        if went_down:
             self.write_state()
 
     def _create_firewall(self, instance_id: str, payg: bool, version: str) -> Firewall:

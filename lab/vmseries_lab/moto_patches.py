@@ -10,7 +10,7 @@ import ipaddress
 import random
 import threading
 import time
-from typing import Any, Dict, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 PORTLESS_OK = {"tcp", "udp", "icmp", "6", "17", "1", "-1", "all"}
 
@@ -344,11 +344,19 @@ def secondary_private_ips() -> None:
     enis.NetworkInterface.get_filter_value = filter_value  # type: ignore[method-assign]
 
 
+# Called with (instance id, power cycles so far) as moto stops or reboots an instance; the lab
+# takes the guest down there and then (see count_power_cycles).
+POWER_CYCLE_LISTENERS: List[Callable[[str, int], None]] = []
+
+
 def count_power_cycles() -> None:
     """moto stops (and reboots) an instance at once: a stop and a start between two polls of the
     lab's supervisor would leave the guest running as if nothing happened, answering with its
-    state from before the stop. Each stop and reboot counts on the instance, so the supervisor
-    takes the guest down and boots it again whenever the count moved."""
+    state from before the stop, and a client polling right after the start would still read it.
+    Each stop and reboot counts on the instance and tells the listeners, so the guest goes down
+    as EC2 accepts the stop (on AWS it shuts down over some seconds while the instance is
+    `stopping`; the lab has no `stopping`). The supervisor also compares the count, should a
+    listener have failed."""
     from moto.ec2.models.instances import Instance
 
     for name in ("stop", "reboot"):
@@ -359,6 +367,8 @@ def count_power_cycles() -> None:
         def cycle(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             result = _original(self, *args, **kwargs)
             self.vmseries_power_cycles = getattr(self, "vmseries_power_cycles", 0) + 1
+            for listener in list(POWER_CYCLE_LISTENERS):
+                listener(self.id, self.vmseries_power_cycles)
             return result
 
         cycle._vmseries_patched = True  # type: ignore[attr-defined]

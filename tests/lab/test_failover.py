@@ -204,8 +204,10 @@ def test_a_stop_and_start_quicker_than_the_labs_polling_is_a_restart(pair, runni
         return samples[-1] == "passive" and running_lab.counters(p.primary)["counts"].get("events.boot", 0) > boots
 
     running_lab.wait_for(passive_again, timeout=30, what="the primary back as passive", last_seen=lambda: samples[-5:])
+    # The boot counter is the proof that the guest went down: on a loaded machine the whole boot
+    # (about 2 s in this profile) can fall before the first sample, so no sample need read "down".
     assert running_lab.counters(p.primary)["counts"]["events.boot"] == boots + 1
-    assert "active" not in samples and "down" in samples, samples
+    assert "active" not in samples, samples
 
 
 def test_missing_attach_permission_is_reported(running_lab):
