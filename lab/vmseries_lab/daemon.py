@@ -21,7 +21,7 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from . import licensing, moto_patches, profiles
+from . import iam_policy, imds, licensing, moto_patches, profiles
 from .awscalls import LAB_AGENT, AwsCallCounter
 from .faults import Faults
 from .firewall import Firewall
@@ -122,6 +122,7 @@ class Lab:
         self.firewalls: Dict[str, Firewall] = {}
         self.servers: Dict[str, Dict[str, Any]] = {}
         self._running_since: Dict[str, float] = {}
+        self._metadata: Dict[str, imds.InstanceMetadataService] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         # VM-Series AMI id -> (whether it is PAYG: its product code is not the BYOL one, its PAN-OS version).
@@ -154,6 +155,16 @@ class Lab:
     def inspection_client(self) -> Any:
         """EC2 for the lab's own bookkeeping (IAM evaluation), which AWS faults must not hit."""
         return self._client("ec2")
+
+    def instance_metadata(self, instance_id: str) -> imds.InstanceMetadataService:
+        with self._lock:
+            service = self._metadata.get(instance_id)
+            if service is None:
+                service = imds.InstanceMetadataService(
+                    lambda: self.ec2_backend().get_instance(instance_id),
+                    lambda: iam_policy.role_of_instance(self.inspection_client(), self.iam_client(), instance_id)[0])
+                self._metadata[instance_id] = service
+            return service
 
     def ha1_port(self, mgmt_ip: str) -> Optional[int]:
         address = mgmt_ip.split("/")[0]

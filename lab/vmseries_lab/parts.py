@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from .counters import Counters
     from .faults import Faults
     from .firewall import Interface
+    from .imds import InstanceMetadataService
     from .licensing import LicenseService
     from .profiles import Profile
 
@@ -43,6 +44,9 @@ class Cloud(Protocol):
 
     def restart(self, instance_id: str) -> None:
         """`request restart system`: the guest reboots, its instance stays running."""
+
+    def instance_metadata(self, instance_id: str) -> "InstanceMetadataService":
+        """The instance's metadata service, as its guest reaches it."""
 
     def ha1_port(self, mgmt_ip: str) -> Optional[int]:
         """The HA1 port of the running firewall with that management IP, if it listens."""

@@ -65,6 +65,7 @@ class Release:
 # The update server's catalogue of the lab (an assumption in its sizes and dates; the plugin each
 # version ships with and the content minimum per feature release are sourced in lab/README.md).
 CATALOGUE: Tuple[Release, ...] = (
+    Release("10.1.14-h9", 760, "2024/08/20 10:12:40", "2.1.9", "8520-7430"),
     Release("10.2.0", 820, "2022/02/27 11:11:31", "3.0.0", "8520-7430"),
     Release("10.2.10-h9", 905, "2024/10/14 09:21:09", "3.0.6", "8520-7430"),
     Release("10.2.13", 910, "2025/01/21 10:02:44", "3.0.7", "8520-7430"),
@@ -73,21 +74,28 @@ CATALOGUE: Tuple[Release, ...] = (
     Release("11.1.0", 955, "2023/11/02 14:01:18", "5.0.0", "8760-8344"),
     Release("11.1.4-h7", 990, "2024/11/19 16:55:37", "5.1.2", "8760-8344"),
     Release("11.1.6", 1005, "2025/01/29 11:24:10", "5.1.3", "8760-8344"),
-    Release("11.2.0", 1010, "2024/05/02 13:30:22", "6.0.0", "8836-8695"),
-    Release("11.2.4-h4", 1040, "2025/02/11 15:05:33", "6.1.1", "8836-8695"),
+    Release("11.2.0", 1010, "2024/05/02 13:30:22", "5.1.0", "8836-8695"),
+    Release("11.2.4-h4", 1040, "2025/02/11 15:05:33", "5.1.6", "8836-8695"),
 )
 RELEASES: Dict[str, Release] = {r.version: r for r in CATALOGUE}
 # VM-Series plugins on the update server besides those the catalogue's releases ship with: the
 # maintenance releases of a plugin line published after the PAN-OS version that brought it (an
 # assumption in its versions and sizes).
-PLUGIN_UPDATES = ("3.0.8", "4.0.5", "5.1.4", "6.1.2")
+PLUGIN_UPDATES = ("2.1.12", "3.0.8", "4.0.5", "5.1.4", "5.1.9")
 PLUGIN = "vm_series"
+# The first VM-Series plugin that asks the instance metadata service with IMDSv2 session tokens
+# (lab/README.md cites the plugin 3.0.0 release notes through Palo Alto's Terraform modules).
+IMDSV2_PLUGIN = "3.0.0"
 PLUGIN_SIZE = "15M"
 
 
 def plugin_catalogue() -> List[str]:
     """Every vm_series plugin version the update server offers, oldest first."""
     return sorted({r.plugin for r in CATALOGUE} | set(PLUGIN_UPDATES), key=version_key)
+
+
+def speaks_imdsv2(plugin: str) -> bool:
+    return version_key(plugin) >= version_key(IMDSV2_PLUGIN)
 
 
 def plugin_package(version: str) -> str:

@@ -197,3 +197,9 @@ def test_anywhere_accepted_with_explicit_opt_in(lab: Lab, run_playbook):
     run = run_playbook("playbooks/preflight.yml", {"vmseries_operator_cidrs": ["0.0.0.0/0"], "vmseries_allow_mgmt_from_anywhere": True})
     assert run.rc == 0, run.output[-3000:]
     assert run.recap()["changed"] == 0
+
+
+def test_imds_v1_allowed_lets_an_older_plugin_through_and_says_so(lab: Lab, run_playbook):
+    run = run_playbook("playbooks/preflight.yml", {"vmseries_panos_version": "10.1", "vmseries_imds_v1_allowed": True})
+    assert run.rc == 0, run.output[-3000:]
+    assert "launched with IMDSv1 allowed (http_tokens optional)" in " ".join(run.output.split())

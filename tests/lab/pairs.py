@@ -57,7 +57,8 @@ def make_profile(iam: Any, name: str, actions: List[str]) -> str:
 
 
 def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "interface_move", payg: bool = False,
-                version_line: str = "11.1") -> Pair:
+                version_line: str = "11.1", http_tokens: str = "required") -> Pair:
+    """`http_tokens` as the instances stage launches (IMDSv2 required), unless told otherwise."""
     """Interface move: primary with mgmt/ha2/untrust/trust at device 0-3, secondary with mgmt/ha2.
     Secondary-IP move: each firewall with its own four, the floating secondary IPs on the
     primary's untrust and trust ENIs, the Elastic IP on the floating untrust address, and a route
@@ -115,6 +116,7 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "inte
         instances[node] = ec2.run_instances(
             ImageId=ami, MinCount=1, MaxCount=1, InstanceType="m5.xlarge", KeyName=name,
             IamInstanceProfile={"Name": profile},
+            MetadataOptions={"HttpEndpoint": "enabled", "HttpTokens": http_tokens},
             NetworkInterfaces=[{"NetworkInterfaceId": enis[r], "DeviceIndex": i} for i, r in enumerate(roles)],
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "vmseries:pair", "Value": name},
                                                                     {"Key": "vmseries:node", "Value": node}]}],

@@ -50,9 +50,9 @@ def sync_pair(running_lab, devices):
 
 
 def build_pair(running_lab, actions=FOUR_ACTIONS, preemptive=False, synced=True, method="interface_move",
-               version_line="11.1", prepare=None):
+               version_line="11.1", prepare=None, http_tokens="required"):
     """`prepare(devices)` runs on the reachable firewalls before HA is configured (licensing, say)."""
-    pair = launch_pair(running_lab, actions, method, version_line=version_line)
+    pair = launch_pair(running_lab, actions, method, version_line=version_line, http_tokens=http_tokens)
     fws = {node: running_lab.wait_up(getattr(pair, node)) for node in ("primary", "secondary")}
     devices = {}
     for node, fw in fws.items():
@@ -220,6 +220,29 @@ def test_missing_attach_permission_is_reported(running_lab):
     assert "not authorized to perform: ec2:AttachNetworkInterface" in error
     assert set(attachments(ec2, p.secondary)) == {0, 1}
     assert PASSWORD  # the pair was configured with the shared lab password
+
+
+def test_a_plugin_older_than_imdsv2_fails_the_move_where_tokens_are_required(running_lab):
+    """PAN-OS 10.1 ships plugin 2.1: it asks the metadata service without a session token, which an
+    instance launched as the instances stage launches it refuses; the move fails and says why."""
+    p, devices = build_pair(running_lab, version_line="10.1")
+    assert devices["secondary"].refresh_system_info().version.startswith("10.1.")
+    ec2 = running_lab.client("ec2")
+    ec2.stop_instances(InstanceIds=[p.primary])
+    running_lab.wait_for(lambda: ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") == "failed",
+                         what="the failed move to be reported")
+    assert devices["secondary"].show_highavailability_state()[0] == "active"
+    error = ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/error")
+    assert "VM-Series plugin 2.1.9" in error and "401 Unauthorized" in error and "IMDSv2" in error, error
+    assert set(attachments(ec2, p.secondary)) == {0, 1}
+
+
+def test_the_same_plugin_moves_the_enis_where_imdsv1_is_allowed(running_lab):
+    p, devices = build_pair(running_lab, version_line="10.1", http_tokens="optional")
+    ec2 = running_lab.client("ec2")
+    ec2.stop_instances(InstanceIds=[p.primary])
+    running_lab.wait_for(lambda: set(attachments(ec2, p.secondary)) == {0, 1, 2, 3}, what="failover to the secondary")
+    assert ha_all(devices["secondary"]).findtext("result/group/dataplane-interface-move/status") in ("in-progress", "ok")
 
 
 def test_preemption_takes_the_active_role_and_the_enis_back(running_lab):

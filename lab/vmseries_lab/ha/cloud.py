@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
-from .. import iam_policy
+from .. import iam_policy, imds, software
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..parts import Cloud, FirewallHost
@@ -64,11 +64,26 @@ class DataplaneMove:
     def take_over(self, peer_instance: str, method: str) -> List[str]:
         """Move the dataplane here; what moved. Raises what stopped the move (PermissionError for
         an action the instance role may not take)."""
+        self._role_credentials()
         # One pair of clients for the whole move: every IAM check of it asks them.
         self._iam, self._inspect = self.cloud.iam_client(), self.cloud.inspection_client()
         if method == "secondary_ip":
             return self._move_secondary_ips(peer_instance)
         return self._move_enis(peer_instance)
+
+    def _role_credentials(self) -> None:
+        """The plugin's first step: the instance role's credentials from the instance metadata
+        service, with a session token (IMDSv2) only from plugin 3.0.0 (software.IMDSV2_PLUGIN). On
+        an instance that requires tokens an older plugin is refused, and so is every EC2 call of
+        the move. The words are the lab's: Palo Alto publishes none for this failure."""
+        plugin = self.host.release()["VMS"]
+        try:
+            imds.role_credentials(self.cloud.instance_metadata(self.host.instance_id),
+                                  imdsv2=software.speaks_imdsv2(plugin))
+        except imds.MetadataError as error:
+            hint = (" (an IMDSv1 request: the instance requires IMDSv2 session tokens, which the VM-Series plugin "
+                    f"supports from {software.IMDSV2_PLUGIN})") if error.status == 401 and not software.speaks_imdsv2(plugin) else ""
+            raise PermissionError(f"Unable to locate credentials: VM-Series plugin {plugin} got {error}{hint}") from None
 
     # ---- interface move --------------------------------------------------------------------
     def _move_enis(self, peer_instance: str) -> List[str]:
