@@ -15,8 +15,48 @@ from .errors import ApiError
 USERS = "/config/mgt-config/users/entry"
 
 
+_CRYPT64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# The order in which SHA-crypt writes the digest's bytes, three at a time (the last group two).
+_SHA256_ORDER = ((0, 10, 20), (21, 1, 11), (12, 22, 2), (3, 13, 23), (24, 4, 14), (15, 25, 5), (6, 16, 26),
+                 (27, 7, 17), (18, 28, 8), (9, 19, 29))
+ROUNDS = 5000
+
+
+def _repeated(digest: bytes, length: int) -> bytes:
+    return (digest * (length // len(digest) + 1))[:length]
+
+
 def password_hash(password: str, salt: str) -> str:
-    return "$5$" + salt + "$" + hashlib.sha256((salt + password).encode()).hexdigest()
+    """SHA-256 crypt (`$5$salt$hash`, the default 5000 rounds): PAN-OS's `request password-hash`
+    "uses the SHA256 algorithm" and stores the result as the user's phash. The algorithm is the
+    published one (U. Drepper, "Unix crypt using SHA-256 and SHA-512"); a 16-character salt makes
+    the 63 characters PAN-OS takes at most."""
+    key, salt_bytes = password.encode(), salt.encode()[:16]
+    alternate = hashlib.sha256(key + salt_bytes + key).digest()
+    context = hashlib.sha256(key + salt_bytes)
+    context.update(_repeated(alternate, len(key)))
+    length = len(key)
+    while length:
+        context.update(alternate if length & 1 else key)
+        length >>= 1
+    digest = context.digest()
+    key_sequence = _repeated(hashlib.sha256(key * len(key)).digest(), len(key))
+    salt_sequence = _repeated(hashlib.sha256(salt_bytes * (16 + digest[0])).digest(), len(salt_bytes))
+    for round_number in range(ROUNDS):
+        step = hashlib.sha256(key_sequence if round_number & 1 else digest)
+        if round_number % 3:
+            step.update(salt_sequence)
+        if round_number % 7:
+            step.update(key_sequence)
+        step.update(digest if round_number & 1 else key_sequence)
+        digest = step.digest()
+    encoded = []
+    for first, second, third in (*_SHA256_ORDER, (None, 31, 30)):
+        value = ((digest[first] if first is not None else 0) << 16) | (digest[second] << 8) | digest[third]
+        for _ in range(4 if first is not None else 3):
+            encoded.append(_CRYPT64[value & 0x3F])
+            value >>= 6
+    return f"$5${salt_bytes.decode()}${''.join(encoded)}"
 
 
 class Accounts:
@@ -28,7 +68,7 @@ class Accounts:
 
     def set_password(self, password: str, username: str = "admin") -> None:
         """In the candidate configuration, as `set mgt-config users <u> password` does."""
-        salt = base64.b32encode(hashlib.sha256(f"{self.hardware_id}{time.time()}".encode()).digest())[:8].decode().lower()
+        salt = base64.b32encode(hashlib.sha256(f"{self.hardware_id}{time.time()}".encode()).digest())[:16].decode().lower()
         with self.store.locked():
             user = self.store.ensure_candidate(f"{USERS}[@name='{username}']")
             phash = user.find("phash")

@@ -45,6 +45,16 @@ class ConfigStore:
         with self._lock:
             self.running = snapshot
 
+    def load_bootstrap(self, config: Optional[ET.Element], hostname: Optional[str]) -> None:
+        """A first boot's bootstrap: bootstrap.xml is the saved configuration the boot-time commit
+        loads, then init-cfg.txt's hostname is set in it (see bootstrap.py)."""
+        with self._lock:
+            if config is not None:
+                self.running = copy.deepcopy(config)
+            if hostname:
+                cfg.ensure(self.running, cfg.DEVICE_XPATH + "/deviceconfig/system/hostname").text = hostname
+            self.candidate = copy.deepcopy(self.running)
+
     def op(self, action: str, xpath: str, element: Optional[str] = None, newname: Optional[str] = None,
            where: Optional[str] = None, dst: Optional[str] = None) -> Tuple[int, Optional[ET.Element]]:
         """type=config: returns (code, result element or None). Raises ApiError."""

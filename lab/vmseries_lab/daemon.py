@@ -149,6 +149,9 @@ class Lab:
     def ec2_client(self, instance_id: Optional[str] = None) -> Any:
         return FirewallEc2Client(self._client("ec2"), self.faults, instance_id, self.profile.seconds("ec2_call"))
 
+    def s3_client(self) -> Any:
+        return self._client("s3")
+
     def iam_client(self) -> Any:
         return self._client("iam")
 

@@ -20,7 +20,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from . import licensing, moto_patches, opcmds, profiles
+from . import bootstrap, licensing, moto_patches, opcmds, profiles
+from . import config as cfg
 from .accounts import Accounts
 from .configstore import ConfigStore
 from .counters import Counters
@@ -56,10 +57,9 @@ class Firewall:
                  version: str = "11.1.4-h7") -> None:
         self.cloud = cloud
         self.instance_id = instance_id
-        self.hostname = f"PA-VM-{instance_id[-6:]}"
         self.counters = Counters()
         self._lock = threading.RLock()
-        self.config = ConfigStore(self.hostname, lambda action: self.counters.incr(f"config.{action}.changes"))
+        self.config = ConfigStore(f"PA-VM-{instance_id[-6:]}", lambda action: self.counters.incr(f"config.{action}.changes"))
         self.accounts = Accounts(self.config, hardware_id=f"0070010{serial_index:05d}")
         self.jobs = Jobs(self.config, self.counters, JobContext(
             name=instance_id, seconds=lambda name: self.profile.seconds(name),
@@ -80,6 +80,13 @@ class Firewall:
         self.on_change: Callable[[], None] = lambda: None
         self.key_name: Optional[str] = None
         self.mgmt_private_ip = ""
+        # Bootstrap runs on the first boot only, "when the firewall is in a factory default state".
+        self.factory_default = True
+        self.bootstrap: Optional[bootstrap.Bootstrap] = None
+
+    @property
+    def hostname(self) -> str:
+        return "".join(node.text or "" for node in self.config.running_nodes(cfg.DEVICE_XPATH + "/deviceconfig/system/hostname"))
 
     @property
     def profile(self) -> profiles.Profile:
@@ -144,14 +151,45 @@ class Firewall:
         if autocommit is not None and phase in AUTOCOMMIT_PROGRESS:
             autocommit.progress = AUTOCOMMIT_PROGRESS[phase]
         if phase == "api-auth-starting":
+            if self.factory_default:
+                self._first_boot()
             # The management server is up: its first job is the boot-time commit of the saved config.
             self.jobs.start_autocommit()
         elif phase == profiles.READY:
             self.jobs.finish_autocommit()
+            if self.bootstrap is not None and self.bootstrap.applied and not self.bootstrap.committed:
+                self.bootstrap.committed = True
+                self.bootstrap.status.success(bootstrap.AUTOCOMMIT)
             if self.ha is not None:
                 self.ha.apply(self.running_config())
                 self.ha.start()
         self.on_change()
+
+    def _first_boot(self) -> None:
+        """The bootstrap, before the boot-time commit loads the saved configuration. A failed one
+        leaves the factory configuration, and its status says why."""
+        self.factory_default = False
+        self.bootstrap = bootstrap.Bootstrap(self.cloud, self.instance_id, self.software.plugin)
+        package = self.bootstrap.run()
+        if package is None:
+            if self.bootstrap.status.rows:
+                self.counters.event("bootstrap_failed", phase=self.bootstrap.status.rows[-1][0],
+                                    details=self.bootstrap.status.rows[-1][2])
+            return
+        with self._lock:
+            self.config.load_bootstrap(package.config, package.hostname)
+            if package.interface_swap:
+                self.mgmt_interface_swap = True
+                self.mgmt_private_ip = self._mgmt_ip()
+        self.bootstrap.applied = True
+        self.counters.event("bootstrapped", hostname=self.hostname, config=package.config is not None,
+                            authcodes=len(package.authcodes))
+        for auth_code in package.authcodes:
+            try:
+                self.fetch_license(auth_code)
+            except licensing.LicenseError as error:
+                # What PAN-OS does with an auth code it cannot redeem was not found: the lab boots unlicensed.
+                self.counters.event("bootstrap_license_failed", error=str(error))
 
     def shutdown(self) -> None:
         with self._lock:

@@ -15,6 +15,8 @@ The rules are AWS's, from "Use the Instance Metadata Service to access instance 
 - A `PUT` to any path but the token's is 403.
 - `iam/security-credentials/` lists the role of the instance profile (404 without one), and
   `iam/security-credentials/<role>` gives its temporary credentials as JSON.
+- `/latest/user-data` is the user data "as it is"; none is 404, AWS's rule for any resource that
+  is not there.
 
 The lab answers in-process (the emulated plugin calls `request`), not on a link-local address: the
 firewalls share one host. The hop limit and IPv6 endpoint options have no meaning here.
@@ -34,6 +36,7 @@ TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 MAX_TOKEN_TTL = 21600
 CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/"
+USER_DATA_PATH = "/latest/user-data"
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed"}
 
@@ -97,6 +100,10 @@ class InstanceMetadataService:
     def _get(self, path: str) -> Tuple[int, str]:
         if path == "/latest/meta-data/instance-id":
             return 200, self._instance().id
+        if path == USER_DATA_PATH:
+            # moto keeps what RunInstances got, base64-encoded; the guest reads it as it was given.
+            user_data = getattr(self._instance(), "user_data", None)
+            return (200, user_data.decode()) if user_data else (404, "")
         if path.startswith(CREDENTIALS_PATH):
             role = self._role()
             asked = path[len(CREDENTIALS_PATH):]
@@ -113,19 +120,37 @@ class InstanceMetadataService:
                 "Token": secrets.token_urlsafe(120), "Expiration": (now + datetime.timedelta(hours=6)).strftime(stamp)}
 
 
+def _session(service: InstanceMetadataService, imdsv2: bool) -> Dict[str, str]:
+    """The headers of a client's requests: IMDSv2 (a token first) when the client speaks it, IMDSv1
+    (no token) when it does not."""
+    if not imdsv2:
+        return {}
+    status, token = service.request("PUT", TOKEN_PATH, {TTL_HEADER: str(MAX_TOKEN_TTL)})
+    if status != 200:
+        raise MetadataError(status, TOKEN_PATH)
+    return {TOKEN_HEADER: token}
+
+
+def _get(service: InstanceMetadataService, path: str, headers: Dict[str, str]) -> str:
+    status, body = service.request("GET", path, headers)
+    if status != 200:
+        raise MetadataError(status, path)
+    return body
+
+
 def role_credentials(service: InstanceMetadataService, imdsv2: bool) -> Dict[str, Any]:
-    """What an SDK does for the instance role's credentials: IMDSv2 (a token first) when the client
-    speaks it, IMDSv1 (no token) when it does not. Raises MetadataError on any refusal."""
-    headers: Dict[str, str] = {}
-    if imdsv2:
-        status, token = service.request("PUT", TOKEN_PATH, {TTL_HEADER: str(MAX_TOKEN_TTL)})
-        if status != 200:
-            raise MetadataError(status, TOKEN_PATH)
-        headers[TOKEN_HEADER] = token
-    status, role = service.request("GET", CREDENTIALS_PATH, headers)
+    """What an SDK does for the instance role's credentials. Raises MetadataError on any refusal."""
+    headers = _session(service, imdsv2)
+    role = _get(service, CREDENTIALS_PATH, headers)
+    return json.loads(_get(service, CREDENTIALS_PATH + role, headers))
+
+
+def user_data(service: InstanceMetadataService, imdsv2: bool) -> Optional[str]:
+    """The instance's user data, None when it has none. Raises MetadataError on any other refusal."""
+    headers = _session(service, imdsv2)
+    status, body = service.request("GET", USER_DATA_PATH, headers)
+    if status == 404:
+        return None
     if status != 200:
-        raise MetadataError(status, CREDENTIALS_PATH)
-    status, body = service.request("GET", CREDENTIALS_PATH + role, headers)
-    if status != 200:
-        raise MetadataError(status, CREDENTIALS_PATH + role)
-    return json.loads(body)
+        raise MetadataError(status, USER_DATA_PATH)
+    return body

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
 from . import config as cfg
-from . import licensing, software
+from . import bootstrap, licensing, software
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,6 +187,16 @@ def show_system_info(fw: "Firewall", node: ET.Element) -> Reply:
     result = _result()
     result.append(system_info(fw))
     return result
+
+
+def bootstrap_status(fw: "Firewall") -> str:
+    """The table of `show system bootstrap status`: a row per bootstrap phase reached; the header
+    alone on a firewall that was not bootstrapped (an assumption)."""
+    return (fw.bootstrap.status if fw.bootstrap is not None else bootstrap.Status()).table()
+
+
+def show_bootstrap_status(fw: "Firewall", node: ET.Element) -> Reply:
+    return _result(cdata(bootstrap_status(fw)))
 
 
 def show_chassis_ready(fw: "Firewall", node: ET.Element) -> Reply:
@@ -1029,6 +1039,8 @@ def _size(megabytes: int) -> str:
 COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "system", "info"), show_system_info,
               source=('capture', '`show-system-info` (../shared/panos-samples)')),
+    OpCommand(("show", "system", "bootstrap", "status"), show_bootstrap_status,
+              source=('docs', "Palo Alto's Terraform examples (the CLI table on success); as CDATA text, failure rows: assumption")),
     OpCommand(("show", "chassis-ready"), show_chassis_ready,
               source=('client', "pan-os-python's `is_ready()` (text yes/no)")),
     OpCommand(("show", "clock"), show_clock,

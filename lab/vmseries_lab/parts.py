@@ -39,6 +39,9 @@ class Cloud(Protocol):
     def iam_client(self) -> Any:
         ...
 
+    def s3_client(self) -> Any:
+        """S3 for a firewall's bootstrap, whose IAM checks are the lab's own (bootstrap.py)."""
+
     def inspection_client(self) -> Any:
         """EC2 for the lab's own bookkeeping, which faults never hit."""
 

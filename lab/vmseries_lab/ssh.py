@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import paramiko
 
 from .errors import ApiError
-from .opcmds import system_info
+from .opcmds import bootstrap_status, system_info
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from .firewall import Firewall
@@ -159,6 +159,8 @@ class CliSession:
         if command == "show system info":
             info = system_info(self.fw)
             self.write("\n" + "\n".join(f"{child.tag}: {(child.text or '').strip()}" for child in info if len(child) == 0) + "\n")
+        elif command == "show system bootstrap status":
+            self.write("\n" + bootstrap_status(self.fw) + "\n")
         elif command == "show chassis-ready":
             self.write("\n" + ("yes" if self.fw.chassis_ready() else "no") + "\n")
         elif command == "configure":

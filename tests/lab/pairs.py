@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from netmiko import ConnectHandler
 from panos.firewall import Firewall
@@ -57,12 +57,14 @@ def make_profile(iam: Any, name: str, actions: List[str]) -> str:
 
 
 def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "interface_move", payg: bool = False,
-                version_line: str = "11.1", http_tokens: str = "required") -> Pair:
-    """`http_tokens` as the instances stage launches (IMDSv2 required), unless told otherwise."""
+                version_line: str = "11.1", http_tokens: str = "required",
+                user_data: Optional[Callable[[str, str, Dict[str, str]], Optional[str]]] = None) -> Pair:
     """Interface move: primary with mgmt/ha2/untrust/trust at device 0-3, secondary with mgmt/ha2.
     Secondary-IP move: each firewall with its own four, the floating secondary IPs on the
     primary's untrust and trust ENIs, the Elastic IP on the floating untrust address, and a route
-    table whose default route points at the primary's trust ENI. Same AZ, instance profile at launch."""
+    table whose default route points at the primary's trust ENI. Same AZ, instance profile at launch,
+    `http_tokens` as the instances stage launches (IMDSv2 required) unless told otherwise.
+    `user_data(pair name, node, private IPs by role)` gives each firewall's user data, if any."""
     ec2, iam = lab.client("ec2"), lab.client("iam")
     name = "t" + uuid.uuid4().hex[:8]
     octet = int(name[1:3], 16)
@@ -113,9 +115,10 @@ def launch_pair(lab: Any, actions: List[str] = FOUR_ACTIONS, method: str = "inte
     ami = _vmseries_ami(ec2, payg, version_line)
     instances = {}
     for node, roles in attached.items():
+        text = user_data(name, node, ips) if user_data is not None else None
         instances[node] = ec2.run_instances(
             ImageId=ami, MinCount=1, MaxCount=1, InstanceType="m5.xlarge", KeyName=name,
-            IamInstanceProfile={"Name": profile},
+            IamInstanceProfile={"Name": profile}, **({"UserData": text} if text else {}),
             MetadataOptions={"HttpEndpoint": "enabled", "HttpTokens": http_tokens},
             NetworkInterfaces=[{"NetworkInterfaceId": enis[r], "DeviceIndex": i} for i, r in enumerate(roles)],
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "vmseries:pair", "Value": name},
