@@ -5,6 +5,7 @@ refusing licensed firewalls without the licensing API key unless told to keep th
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import time
@@ -149,3 +150,36 @@ def test_teardown_refuses_licensed_firewalls_without_the_key_unless_told_to_keep
     kept = run_playbook("playbooks/teardown.yml", {**variables, "vmseries_teardown_keep_licenses": True})
     assert kept.rc == 0, kept.output[-3000:]
     assert "instances" not in tagged(lab, pair)
+
+
+def test_user_data_bootstrap_boots_the_pair_licensed_and_the_licence_stage_fetches_nothing(vmseries_lab, run_playbook):
+    """vmseries_bootstrap user_data: the instances stage launches each firewall with the basic
+    configuration (hostname, the auth code) in its user data; each boots licensed, so the licence
+    stage has nothing to fetch."""
+    lab, pair = vmseries_lab, "ud-" + uuid.uuid4().hex[:6]
+    code = auth_code(lab, count=2)
+    variables = {"vmseries_pair_name": pair, "vmseries_bootstrap": "user_data", "vmseries_auth_code": code}
+    deployed = run_playbook("playbooks/aws.yml", variables)
+    assert deployed.rc == 0, deployed.output[-5000:]
+    assert code not in deployed.output, "the auth code was printed"
+    ec2 = lab.client("ec2")
+    instances = {t["Value"]: i for r in ec2.describe_instances(Filters=[{"Name": "tag:vmseries:pair", "Values": [pair]}])["Reservations"]
+                 for i in r["Instances"] for t in i["Tags"] if t["Key"] == "vmseries:node"}
+    for node, instance in instances.items():
+        user_data = ec2.describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="userData")["UserData"]["Value"]
+        assert base64.b64decode(user_data).decode() == f"type=dhcp-client;hostname={pair}-{node};authcodes={code}"
+    licensed = run_playbook("playbooks/panos_bootstrap.yml", variables)
+    assert licensed.rc == 0, licensed.output[-5000:]
+    licensed = run_playbook("playbooks/license.yml", variables)
+    assert licensed.rc == 0, licensed.output[-5000:]
+    # Nothing fetched: the one change is the tag that tells teardown a licence is there to give back.
+    assert licensed.output.count("; already licensed") == 2 and "licensed now" not in licensed.output
+    again = run_playbook("playbooks/license.yml", variables)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-5000:]
+    assert seats_left(lab, code) == 0
+    for instance in instances.values():
+        counts = json.loads(lab_cli(lab, "counters", "--json", instance["InstanceId"]))[instance["InstanceId"]]["counts"]
+        assert counts.get("events.bootstrapped") == 1 and counts.get("events.license_installed") == 1, counts
+    removed = run_playbook("playbooks/teardown.yml", {**variables, "vmseries_teardown_confirm": pair,
+                                                       "vmseries_teardown_keep_licenses": True})
+    assert removed.rc == 0, removed.output[-5000:]
