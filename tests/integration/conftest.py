@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,11 +19,11 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import boto3
 import pytest
+from playbook_output import host_recap
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOK = str(VENV_BIN / "ansible-playbook") if (VENV_BIN / "ansible-playbook").exists() else "ansible-playbook"
-RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
 STARTUP_TIMEOUT = 60
 
 
@@ -62,10 +61,7 @@ class PlaybookRun:
     output: str
 
     def recap(self, host: str = "lab-pair") -> Dict[str, int]:
-        for match in RECAP.finditer(self.output):
-            if match.group("host") == host:
-                return {k: int(v) for k, v in match.groupdict().items() if k != "host"}
-        raise AssertionError(f"no PLAY RECAP line for {host}:\n{self.output[-3000:]}")
+        return host_recap(self.output, host)
 
 
 def _wait_for_state(state_file: Path, proc: subprocess.Popen) -> Optional[Dict[str, Any]]:

@@ -5,7 +5,6 @@ setting is refused before anything is created. The real awx.awx modules do the t
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
+from playbook_output import host_recap
 
-from .conftest import RECAP
 from .fake_awx import ENCRYPTED, PASSWORD, USERNAME, FakeAWX
 
 pytestmark = pytest.mark.slow
@@ -55,8 +54,7 @@ def configure(controller: FakeAWX, settings: Dict[str, Any]) -> subprocess.Compl
 
 
 def recap(run: subprocess.CompletedProcess) -> Dict[str, int]:
-    match = next(m for m in RECAP.finditer(run.stdout) if m.group("host") == "localhost")
-    return {k: int(v) for k, v in match.groupdict().items() if k != "host"}
+    return host_recap(run.stdout, "localhost")
 
 
 def test_configure_builds_the_objects_and_a_rerun_changes_nothing(controller: FakeAWX):

@@ -29,8 +29,9 @@ from typing import Any, Dict, Iterator, List, Optional
 import paramiko
 import pytest
 import yaml
+from playbook_output import host_recap
 
-from .conftest import RECAP, Lab, _start_cli, _stop_cli, tagged
+from .conftest import Lab, _start_cli, _stop_cli, tagged
 
 pytestmark = pytest.mark.slow
 
@@ -250,10 +251,7 @@ class Job:
         return {name: where for name, where in found.items() if where}
 
     def recap(self) -> Dict[str, int]:
-        for match in RECAP.finditer(self.stdout):
-            if match.group("host") == PAIR:
-                return {k: int(v) for k, v in match.groupdict().items() if k != "host"}
-        raise AssertionError(f"no PLAY RECAP line for {PAIR}:\n{self.stdout[-3000:]}")
+        return host_recap(self.stdout, PAIR)
 
 
 def lab_instances(lab: Lab) -> Dict[str, str]:

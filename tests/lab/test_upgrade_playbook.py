@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 import yaml
+from playbook_output import play_recap
 
 from .pairs import PASSWORD, SECONDARY_IP_ACTIONS
 from .test_failover import build_pair
@@ -28,16 +29,6 @@ def upgrade(running_lab, inventory, *args):
     return subprocess.run([PLAYBOOK, "playbooks/upgrade.yml", "-i", str(inventory),
                            "-e", f"vmseries_panos_target_version={TARGET}", *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
-
-
-def recap(output):
-    """host -> its PLAY RECAP counters."""
-    found = {}
-    for line in output.split("PLAY RECAP", 1)[1].splitlines()[1:]:
-        if ":" in line:
-            host, counters = line.split(":", 1)
-            found[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +62,7 @@ def fleet(running_lab, tmp_path_factory):
 def test_a_failed_pair_stops_the_later_batches_and_not_its_batch_mates(fleet):
     proc = fleet["proc"]
     assert proc.returncode != 0
-    ran = recap(proc.stdout)
+    ran = play_recap(proc.stdout)
     upgraded = [pair.name for pair, _ in fleet["pairs"].values()]
     assert {host: counters["failed"] for host, counters in ran.items()} == {
         **{name: 0 for name in upgraded}, "fleet-bad-input": 1}, proc.stdout[-5000:]
@@ -107,7 +98,7 @@ def test_a_rerun_over_the_upgraded_pairs_changes_nothing_and_restarts_nothing(fl
     boots_before = {instance: boots(running_lab, instance) for instance in instances}
     proc = upgrade(running_lab, fleet["inventory"], "--limit", ",".join(names))
     assert proc.returncode == 0, proc.stdout[-5000:]
-    assert {host: counters["changed"] for host, counters in recap(proc.stdout).items()} == {name: 0 for name in names}
+    assert {host: counters["changed"] for host, counters in play_recap(proc.stdout).items()} == {name: 0 for name in names}
     text = " ".join(proc.stdout.split())
     assert f"runs {TARGET} on both firewalls: nothing to do" in text
     assert f"runs {TARGET} and the VM-Series plugin {PLUGIN} on both firewalls: nothing to do" in text
