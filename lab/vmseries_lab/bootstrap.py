@@ -182,9 +182,7 @@ class Bootstrap:
         decision = iam_policy.check(self.cloud.inspection_client(), self.cloud.iam_client(), self.cloud.region,
                                     self.instance_id, action, resource)
         if not decision.allowed:
-            reason = decision.reason.replace("UnauthorizedOperation: You are not authorized to perform this operation. ",
-                                             "AccessDenied: ")
-            raise BootstrapError(phase, reason)
+            raise BootstrapError(phase, decision.reason)
 
 
 def _s3_reason(error: Exception) -> str:

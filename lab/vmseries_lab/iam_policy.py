@@ -121,8 +121,9 @@ def role_of_instance(ec2: Any, iam: Any, instance_id: str) -> Tuple[Optional[str
 
 def check(ec2: Any, iam: Any, region: str, instance_id: str, action: str, resource_arn: str,
           tags: Optional[Mapping[str, str]] = None) -> Decision:
-    """Whether the instance's own role may perform `action` on `resource_arn`, with an AWS-style
-    UnauthorizedOperation message when it may not."""
+    """Whether the instance's own role may perform `action` on `resource_arn`, with the refusal in
+    the words of the action's service when it may not: EC2's UnauthorizedOperation, S3's
+    AccessDenied."""
     role, documents = role_of_instance(ec2, iam, instance_id)
     if role is None:
         return Decision(False, f"Unable to locate credentials: instance {instance_id} has no IAM instance profile "
@@ -132,8 +133,10 @@ def check(ec2: Any, iam: Any, region: str, instance_id: str, action: str, resour
         return Decision(True, "allowed")
     why = "an explicit deny in an identity-based policy" if verdict == "Deny" else \
         f"no identity-based policy allows the {action} action"
+    refusal = "AccessDenied: " if action.startswith("s3:") else \
+        "UnauthorizedOperation: You are not authorized to perform this operation. "
     return Decision(False, (
-        f"UnauthorizedOperation: You are not authorized to perform this operation. User: "
+        f"{refusal}User: "
         f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{instance_id} is not authorized to perform: {action} "
         f"on resource: {resource_arn} because {why}"))
 

@@ -16,7 +16,7 @@ from panos.network import EthernetInterface
 from vmseries_lab import config as labcfg
 from vmseries_lab.accounts import password_hash
 
-from .pairs import FOUR_ACTIONS, PASSWORD, connect, launch_pair
+from .pairs import FOUR_ACTIONS, PASSWORD, connect, launch_pair, set_password
 from .test_failover import attachments, ha_all
 
 S3_READ = ["s3:ListBucket", "s3:GetObject"]
@@ -132,8 +132,6 @@ def one_firewall(running_lab, actions, user_data, version_line="11.1"):
     pair = launch_pair(running_lab, actions, version_line=version_line,
                        user_data=lambda name, node, ips: user_data(name, node, ips) if node == "primary" else None)
     fw = running_lab.wait_up(pair.primary)
-    from .pairs import set_password
-
     set_password(fw, pair.key_file, "Other-Secret-2")
     device = connect(fw, "Other-Secret-2")
     return status_rows(device), device
@@ -172,8 +170,6 @@ def test_the_basic_configuration_in_user_data(running_lab):
     pair = launch_pair(running_lab, user_data=lambda name, node, ips: (
         f"type=dhcp-client;hostname={name}-basic;authcodes=LAB-VM300;mgmt-interface-swap=enable") if node == "primary" else None)
     fw = running_lab.wait_up(pair.primary)
-    from .pairs import set_password
-
     set_password(fw, pair.key_file)
     info = connect(fw).op("<show><system><info></info></system></show>", cmd_xml=False)
     assert info.findtext("result/system/hostname") == f"{pair.name}-basic"
