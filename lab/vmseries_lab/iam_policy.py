@@ -4,8 +4,8 @@ on AWS when it moves the dataplane ENIs with the credentials of its instance pro
 moto does not enforce IAM, so the lab evaluates the role's identity-based policies itself:
 explicit Deny wins, then any Allow; Action/NotAction and Resource/NotResource with wildcards;
 conditions StringEquals/StringLike (and their Not forms) on ``aws:ResourceTag/<key>`` and
-``ec2:ResourceTag/<key>``. Any other condition operator does not match, so an unknown condition
-never grants access.
+``ec2:ResourceTag/<key>``, and Bool on the request's keys (REQUEST_CONTEXT). Any other condition
+operator or key does not match, so an unknown condition never grants access.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 ACCOUNT = "123456789012"
+# What the lab knows of every request: its clients stand for SDKs and firewalls talking to AWS's
+# HTTPS endpoints (an assumption: the lab itself answers plain HTTP).
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
 
 
 @dataclass(frozen=True)
@@ -41,16 +44,21 @@ def _matches(patterns: Iterable[str], value: str, case_sensitive: bool) -> bool:
     return False
 
 
-def _condition_holds(condition: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
+def condition_holds(condition: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
+    """A statement's Condition block, for a resource with these tags."""
     for operator, clauses in condition.items():
         for key, expected in clauses.items():
             expected = [str(e) for e in _as_list(expected)]
             lowered = key.lower()
             if lowered.startswith(("aws:resourcetag/", "ec2:resourcetag/")):
                 actual = tags.get(key.split("/", 1)[1])
+            elif lowered in REQUEST_CONTEXT:
+                actual = REQUEST_CONTEXT[lowered]
             else:
                 return False
-            if operator == "StringEquals":
+            if operator == "Bool":
+                ok = actual is not None and actual in [e.lower() for e in expected]
+            elif operator == "StringEquals":
                 ok = actual is not None and actual in expected
             elif operator == "StringLike":
                 ok = actual is not None and _matches(expected, actual, True)
@@ -74,7 +82,7 @@ def _statement_applies(statement: Mapping[str, Any], action: str, resource: str,
         return False
     if "NotResource" in statement and _matches(_as_list(statement["NotResource"]), resource, True):
         return False
-    return _condition_holds(statement.get("Condition") or {}, tags)
+    return condition_holds(statement.get("Condition") or {}, tags)
 
 
 def evaluate(documents: Iterable[Mapping[str, Any]], action: str, resource: str,

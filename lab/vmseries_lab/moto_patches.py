@@ -7,6 +7,7 @@ Each fix is idempotent and names what AWS does.
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
 import threading
 import time
@@ -375,6 +376,37 @@ def count_power_cycles() -> None:
         setattr(Instance, name, cycle)
 
 
+def evaluate_bucket_policy_conditions() -> None:
+    """moto 5.2.5 checks a bucket policy on object requests but ignores every condition but
+    StringEquals, so the usual TLS-only statement (Deny s3:* when aws:SecureTransport is false)
+    denies every request. Statements apply only where the lab's own evaluator says their condition
+    holds for the request (iam_policy.REQUEST_CONTEXT); moto then matches action, resource and
+    principal as before."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    from .iam_policy import condition_holds
+
+    original = FakeBucket.get_permission
+    if getattr(original, "_vmseries_patched", False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        applying = [{k: v for k, v in s.items() if k != "Condition"} for s in statements
+                    if condition_holds(s.get("Condition") or {}, {})]
+        if not applying:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": applying})).is_action_permitted(action, resource)
+
+    get_permission._vmseries_patched = True  # type: ignore[attr-defined]
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     allow_portless_protocols()
     timed_attachments()
@@ -383,3 +415,4 @@ def apply_all() -> None:
     release_enis_on_terminate()
     secondary_private_ips()
     count_power_cycles()
+    evaluate_bucket_policy_conditions()

@@ -98,6 +98,39 @@ def test_unknown_condition_never_grants():
     assert iam_policy.evaluate([odd], "ec2:AttachNetworkInterface", ENI) is None
 
 
+def test_a_tls_only_bucket_policy_lets_the_labs_requests_through_and_still_denies():
+    """The usual TLS-only statement (Deny when aws:SecureTransport is false) does not deny the
+    lab's clients, which stand for HTTPS ones; an unconditional Deny still does."""
+    import json
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    from vmseries_lab import moto_patches
+
+    moto_patches.apply_all()
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"]}
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="tls-only")
+        s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+        s3.put_object(Bucket="tls-only", Key="config/init-cfg.txt", Body=b"type=dhcp-client\n")
+        assert s3.get_object(Bucket="tls-only", Key="config/init-cfg.txt")["Body"].read() == b"type=dhcp-client\n"
+        s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+        with pytest.raises(ClientError, match="AccessDenied|Forbidden|403"):
+            s3.get_object(Bucket="tls-only", Key="config/init-cfg.txt")
+
+
+def test_bool_conditions_on_the_request():
+    secure = {"Bool": {"aws:SecureTransport": "true"}}
+    assert iam_policy.condition_holds(secure, {})
+    assert not iam_policy.condition_holds({"Bool": {"aws:SecureTransport": "false"}}, {})
+    assert not iam_policy.condition_holds({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {})
+
+
 def test_enis_get_free_unreserved_addresses():
     """As on AWS: every ENI created without an address gets one no other ENI has, never one of the
     five the subnet reserves, and a full subnet is an error instead of a duplicate."""
