@@ -21,9 +21,15 @@ def panos_name(device_index: int, mgmt_interface_swap: bool = False) -> str:
     return "management" if device_index == 0 else f"ethernet1/{device_index}"
 
 
+def subnet_facts(subnet_cidr: str) -> Dict[str, Any]:
+    """What an interface in the subnet is configured with besides its own address."""
+    network = ipaddress.ip_network(subnet_cidr)
+    # AWS's VPC router is the subnet's first address.
+    return {"prefix_length": network.prefixlen, "netmask": str(network.netmask), "gateway": str(network.network_address + 1)}
+
+
 def row(eni: Mapping[str, Any], subnet_cidr: str, mgmt_interface_swap: bool = False) -> Dict[str, Any]:
     """One interface of the map from a DescribeNetworkInterfaces entry and its subnet's CIDR."""
-    network = ipaddress.ip_network(subnet_cidr)
     index = int(eni["Attachment"]["DeviceIndex"])
     return {
         "device_index": index,
@@ -33,10 +39,7 @@ def row(eni: Mapping[str, Any], subnet_cidr: str, mgmt_interface_swap: bool = Fa
         "private_ip": eni["PrivateIpAddress"],
         # Floating addresses of secondary-IP HA sit on the active firewall's dataplane ENIs.
         "secondary_ips": [a["PrivateIpAddress"] for a in eni.get("PrivateIpAddresses", []) if not a.get("Primary")],
-        "prefix_length": network.prefixlen,
-        "netmask": str(network.netmask),
-        # AWS's VPC router is the subnet's first address.
-        "gateway": str(network.network_address + 1),
+        **subnet_facts(subnet_cidr),
         "mac": eni["MacAddress"].lower(),
         "public_ip": (eni.get("Association") or {}).get("PublicIp"),
         "source_dest_check": eni.get("SourceDestCheck"),

@@ -91,6 +91,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos_objects
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     PanosConnection,
     provider_argument_spec,
@@ -126,12 +127,8 @@ def main() -> None:
     if params["mode"] == "ha" and (params["ip"] or params["enable_dhcp"] or params["management_profile"]):
         module.fail_json(msg="An HA interface takes no addresses or management profile here: its HA2 address is set with "
                              "vmseries.aws_ha.high_availability (ha2_ip_address).")
-    run_object_module(module, EthernetInterface, lambda: EthernetInterface(
-        params["name"], mode=params["mode"], ip=params["ip"] or None,
-        enable_dhcp=params["enable_dhcp"] or None,
-        create_dhcp_default_route=params["create_default_route"] if params["enable_dhcp"] else None,
-        management_profile=params["management_profile"], comment=params["comment"]),
-        after=ensure_vsys_import if params["mode"] == "layer3" else None)
+    run_object_module(module, EthernetInterface, lambda: panos_objects.ethernet_interface(params),
+                      after=ensure_vsys_import if params["mode"] == "layer3" else None)
 
 
 def ensure_vsys_import(connection: PanosConnection, interface: "EthernetInterface", result: dict) -> None:

@@ -151,7 +151,7 @@ import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_config
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_config, panos_objects
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     PanosConnection,
     provider_argument_spec,
@@ -159,29 +159,12 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     xml_diff,
 )
 
-try:
-    from panos.ha import HA1, HA2, HighAvailability
-except ImportError:
-    pass  # PanosConnection reports the missing library
-
 
 def desired_element(connection: PanosConnection, params: dict) -> ET.Element:
     """What the module manages of <high-availability>: pan-os-python's rendering of what it models
     (in the layout of the firewall's PAN-OS version) plus the election options and HA2 transport."""
     connection.ensure_version()
-    ha = HighAvailability(enabled=params["enabled"], group_id=params["group_id"], peer_ip=params["peer_ip"],
-                          mode=params["mode"], config_sync=params["config_sync"], state_sync=True)
-    connection.device.add(ha)
-    ha.add(HA1(port=params["ha1_port"]))
-    ha.add(HA2(ip_address=params["ha2_ip_address"], netmask=params["ha2_netmask"], gateway=params["ha2_gateway"],
-               port=params["ha2_port"]))
-    try:
-        element = ha.element()
-    finally:
-        connection.device.remove(ha)
-    return ha_config.add_election_and_transport(
-        element, params["device_priority"], params["preemptive"], params["timers"], params["advanced_timers"],
-        params["state_sync_transport"])
+    return panos_objects.high_availability(connection.device, params)
 
 
 def validate(module: AnsibleModule) -> None:

@@ -115,6 +115,7 @@ from xml.sax.saxutils import escape
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos_objects
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import (
     PanosConnection,
     current_object,
@@ -127,12 +128,6 @@ try:
     from panos.network import StaticRoute, VirtualRouter
 except ImportError:
     pass  # PanosConnection reports the missing library
-
-
-def wanted_route(route: Dict[str, Any]) -> "StaticRoute":
-    return StaticRoute(route["name"], destination=route["destination"],
-                       nexthop_type="ip-address" if route["nexthop"] else None, nexthop=route["nexthop"],
-                       interface=route["interface"], metric=route["metric"])
 
 
 def route_named(router: Optional["VirtualRouter"], name: str) -> Optional["StaticRoute"]:
@@ -156,7 +151,7 @@ def present(module: AnsibleModule, connection: PanosConnection, existing: Option
     device = connection.device
     members: List[str] = list(existing.interface or []) if existing is not None else []
     missing = [i for i in params["interfaces"] if i not in members]
-    routes = [wanted_route(r) for r in params["static_routes"]]
+    routes = [panos_objects.static_route(r) for r in params["static_routes"]]
     differing = [r for r in routes if not r.equal(route_named(existing, r.name))]
     # The router as it will be: the existing one with the members and routes added or replaced in place.
     after = copy_of(device, existing, params["name"])

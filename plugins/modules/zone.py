@@ -64,6 +64,7 @@ api_wait:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos_objects
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import provider_argument_spec, run_object_module
 
 try:
@@ -84,7 +85,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    run_object_module(module, Zone, lambda: Zone(params["name"], mode=params["mode"], interface=params["interfaces"] or None))
+    run_object_module(module, Zone, lambda: panos_objects.zone(params))
 
 
 if __name__ == "__main__":
