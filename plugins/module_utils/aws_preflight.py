@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import tags
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import bootstrap_package, tags
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -282,7 +282,33 @@ def validate_static(params: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str
                                  bool(params.get("allow_unlicensed")))
     errors += validate_ha_method(params.get("ha_method", "interface_move"), params.get("dataplane_addressing", "static"),
                                  params.get("protected_route_tables"), params.get("vpc_id"))
+    errors += validate_bootstrap(params.get("pair_name"), params.get("bootstrap", "ssh"), params.get("bootstrap_init_cfg"),
+                                 bool(params.get("admin_password_given")))
     return {"vpc_cidr": vpc_net}, errors
+
+
+# An AWS account id has 12 digits; the bucket name <pair>-secondary-bootstrap-<account> has at most 63 characters.
+S3_BOOTSTRAP_MAX_PAIR_NAME = 63 - len("-secondary-bootstrap-") - 12
+
+
+def validate_bootstrap(pair_name: Any, bootstrap: Any, init_cfg: Any, admin_password_given: bool) -> List[str]:
+    """What a bootstrap needs that no later stage could mend once the firewalls have booted from it."""
+    errors: List[str] = []
+    if init_cfg and bootstrap not in ("user_data", "s3"):
+        errors.append(f"vmseries_bootstrap_init_cfg is set but vmseries_bootstrap is {bootstrap!r}: init-cfg keys reach the "
+                      "firewalls only with vmseries_bootstrap user_data or s3.")
+    if init_cfg and not isinstance(init_cfg, Mapping):
+        return errors + ["vmseries_bootstrap_init_cfg must be a dict of init-cfg keys and values."]
+    errors += bootstrap_package.init_cfg_problems(init_cfg or {})
+    if bootstrap == "s3":
+        if isinstance(pair_name, str) and len(pair_name) > S3_BOOTSTRAP_MAX_PAIR_NAME:
+            errors.append(f"vmseries_pair_name {pair_name!r} has {len(pair_name)} characters; with vmseries_bootstrap s3 it "
+                          f"may have at most {S3_BOOTSTRAP_MAX_PAIR_NAME}, as it names the bootstrap buckets "
+                          "(<pair>-<node>-bootstrap-<account id>, at most 63 characters).")
+        if not admin_password_given:
+            errors.append("vmseries_bootstrap s3 needs vmseries_admin_password: bootstrap.xml carries its hash, and an API "
+                          "key cannot be bootstrapped. Set it (keep it in Ansible Vault), or use vmseries_bootstrap ssh.")
+    return errors
 
 
 def validate_availability_zone(zone: Any, region: str, zones: Sequence[str]) -> List[str]:

@@ -61,6 +61,15 @@ options:
     description: Return the API key in RV(api_key). Use C(no_log) on such a task.
     type: bool
     default: false
+  bootstrapped:
+    description:
+      - The firewall was launched with a complete bootstrap whose bootstrap.xml sets this password
+        (C(vmseries_bootstrap=s3)). The module then never sets the password over SSH. When the firewall has
+        finished booting and still refuses the password, its bootstrap failed - it came up with its factory
+        configuration - and the module fails with what C(show system bootstrap status) says, read over SSH with
+        the key pair.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vmseries.aws_ha.provider.provider_only
 notes:
@@ -216,6 +225,10 @@ def wait_chassis_ready(module: AnsibleModule, session: Any, deadline: float) -> 
         raise  # pragma: no cover - fail_json does not return
 
 
+# How `show system bootstrap status` marks the phase that stopped a bootstrap.
+BOOTSTRAP_FAILED = "Failed"
+
+
 class PasswordRefused(Exception):
     """The CLI answered the confirmed password with a message instead of the next prompt."""
 
@@ -264,6 +277,26 @@ def set_password_over_ssh(module: AnsibleModule, session: Any) -> str:
     return output.replace(provider["password"], "********")
 
 
+def bootstrap_status(module: AnsibleModule, session: Any) -> str:
+    """`show system bootstrap status` over SSH: the phases and, for a failed one, why."""
+    try:
+        return session.send_command("show system bootstrap status", expect_string=r">", strip_prompt=True,
+                                    cmd_verify=False, read_timeout=module.params["ssh_timeout"]).strip()
+    except Exception as error:  # noqa: BLE001 - the status is for the message only
+        return f"(could not be read: {type(error).__name__}: {error})"
+
+
+def fail_bootstrap(module: AnsibleModule, host: str, status: str) -> None:
+    """A bootstrapped firewall without its password booted without its package: say why, in
+    PAN-OS's words, and touch nothing."""
+    module.fail_json(msg=(f"The firewall at {host} did not take the admin password from its bootstrap package: its "
+                          f"bootstrap failed and it came up with its factory configuration. 'show system bootstrap status' "
+                          f"says:\n{status}\nA firewall reads its package at its first boot only: fix what it names (the "
+                          "bucket, the instance role's S3 reads, the package), then terminate this instance and re-run "
+                          "site.yml to launch it again. Nothing was configured over SSH or the XML API."),
+                     bootstrap_status=status)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -276,6 +309,7 @@ def main() -> None:
             "wait_for_ssh_timeout": {"type": "int", "default": 1200},
             "api_wait_timeout": {"type": "int", "default": 30},
             "return_api_key": {"type": "bool", "default": False},
+            "bootstrapped": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -307,6 +341,19 @@ def main() -> None:
     if key:
         session.disconnect()
         finish(False, "api", key, attempts, ready_wait)
+    if params["bootstrapped"]:
+        # A failed bootstrap says so in its status; otherwise the password comes with the boot-time
+        # commit of bootstrap.xml, which may end a moment after the chassis is ready, so refusals
+        # are waited out for a while before they count.
+        status = bootstrap_status(module, session)
+        if BOOTSTRAP_FAILED not in status:
+            key = try_keygen(module, connection, params["api_wait_timeout"], boot_wait=True)
+            if key:
+                session.disconnect()
+                finish(False, "api", key, attempts, ready_wait)
+            status = bootstrap_status(module, session)
+        session.disconnect()
+        fail_bootstrap(module, host, status)
     if module.check_mode:
         session.disconnect()
         finish(True, "ssh", attempts=attempts, ready_wait=ready_wait)

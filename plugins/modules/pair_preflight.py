@@ -13,7 +13,7 @@ description:
     each message naming the inventory variable (C(vmseries_<option>)) and the fix.
   - Local checks are the pair name format, CIDR syntax and sizes, subnets inside the VPC and not
     overlapping, operator CIDRs (no C(0.0.0.0/0) unless explicitly allowed), HA group id 1-63,
-    device priorities 0-255 with the primary's lower, license and HA2 transport.
+    device priorities 0-255 with the primary's lower, license, HA2 transport, and what the bootstrap needs.
   - AWS checks are the availability zone exists in the region, the instance type allows at least
     four network interfaces (read from C(DescribeInstanceTypes), so new instance families need no
     update of this module), with O(vpc_id) the existing VPC, its CIDR blocks and its subnets, the
@@ -112,6 +112,23 @@ options:
     type: list
     elements: dict
     default: []
+  bootstrap:
+    description:
+      - How the firewalls get their first configuration (C(vmseries_bootstrap)), C(ssh), C(user_data) or C(s3).
+      - With C(s3) the pair name may have at most 30 characters (it names the bootstrap buckets) and the admin
+        password must be given (O(admin_password_given)).
+    type: str
+    default: ssh
+  bootstrap_init_cfg:
+    description:
+      - More init-cfg keys (C(vmseries_bootstrap_init_cfg)), only with O(bootstrap) C(user_data) or C(s3); keys the
+        collection sets itself, values with a line break or C(;), and C(mgmt-interface-swap) are refused.
+    type: dict
+    default: {}
+  admin_password_given:
+    description: Whether C(vmseries_admin_password) is set (the password itself is never passed).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -311,6 +328,9 @@ def main() -> None:
         dataplane_addressing=dict(type="str", default="static"),
         protected_route_tables=dict(type="list", elements="str"),
         other_pairs=dict(type="list", elements="dict", default=[]),
+        bootstrap=dict(type="str", default="ssh"),
+        bootstrap_init_cfg=dict(type="dict", default={}),
+        admin_password_given=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())

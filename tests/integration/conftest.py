@@ -158,7 +158,7 @@ def run_playbook(lab: Lab):
 def tagged(lab: Lab, pair: str) -> Dict[str, List[str]]:
     """Every live resource carrying vmseries:pair=<pair>, by kind (DescribeTags in moto keeps tags
     of deleted resources, so each kind is listed through its own Describe call)."""
-    ec2, iam = lab.client("ec2"), lab.client("iam")
+    ec2, iam, s3 = lab.client("ec2"), lab.client("iam"), lab.client("s3")
     flt = [{"Name": "tag:vmseries:pair", "Values": [pair]}]
     found = {
         "instances": [i["InstanceId"] for r in ec2.describe_instances(Filters=flt)["Reservations"]
@@ -175,6 +175,7 @@ def tagged(lab: Lab, pair: str) -> Dict[str, List[str]]:
         "iam_policies": [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == f"{pair}-vmseries-ha"],
         "instance_profiles": [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]
                               if p["InstanceProfileName"] == f"{pair}-vmseries-ha"],
+        "s3_buckets": [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{pair}-")],
     }
     return {kind: ids for kind, ids in found.items() if ids}
 
@@ -182,7 +183,7 @@ def tagged(lab: Lab, pair: str) -> Dict[str, List[str]]:
 def aws_snapshot(lab: Lab) -> Dict[str, Any]:
     """Everything EC2 and IAM hold in the lab's region, as their Describe/List calls return it: two
     snapshots are equal only when nothing was created, changed or deleted."""
-    ec2, iam = lab.client("ec2"), lab.client("iam")
+    ec2, iam, s3 = lab.client("ec2"), lab.client("iam"), lab.client("s3")
     calls = {
         "vpcs": lambda: ec2.describe_vpcs()["Vpcs"],
         "subnets": lambda: ec2.describe_subnets()["Subnets"],
@@ -199,5 +200,6 @@ def aws_snapshot(lab: Lab) -> Dict[str, Any]:
         "iam_roles": lambda: iam.list_roles()["Roles"],
         "iam_policies": lambda: iam.list_policies(Scope="Local")["Policies"],
         "iam_instance_profiles": lambda: iam.list_instance_profiles()["InstanceProfiles"],
+        "s3_buckets": lambda: s3.list_buckets()["Buckets"],
     }
     return {kind: call() for kind, call in calls.items()}

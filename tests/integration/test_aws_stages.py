@@ -1,7 +1,7 @@
 """playbooks/aws.yml (the AWS stages of site.yml) against the lab: what they create, that a
-re-run changes nothing (also after a manual move of the dataplane ENIs), and that teardown removes
-everything. One deployed pair serves every assertion, so the tests of this module run in file
-order and share it."""
+re-run changes nothing (also after a manual move of the dataplane ENIs), the S3 bootstrap packages
+and their IAM grants, and that teardown removes everything. One deployed pair serves every
+assertion, so the tests of this module run in file order and share it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.slow
 
 PAIR = "lab-pair"
 OPERATOR_CIDRS = ["127.0.0.1/32"]  # inventories/lab
+AUTH_CODE, ADMIN_PASSWORD = "LAB-VM300", "lab-Admin-1"  # inventories/lab
+ACCOUNT = "123456789012"  # moto's
 FAILOVER_ACTIONS = sorted([
     "ec2:AttachNetworkInterface",
     "ec2:DetachNetworkInterface",
@@ -235,6 +237,58 @@ def test_ha_rules_follow_encryption_and_transport(deployed, ec2, run_playbook):
     assert run.rc == 0, run.output[-5000:]
     assert ingress(ec2, "ha1") == {("tcp", 28, 28, c) for c in mgmt_peers}
     assert ingress(ec2, "ha2") == {("udp", 29281, 29281, c) for c in ha2_peers}
+
+
+def test_s3_bootstrap_gives_each_firewall_a_private_tls_only_package_only_the_pairs_role_reads(deployed, lab: Lab,
+                                                                                               run_playbook):
+    """vmseries_bootstrap s3, the AWS side: the IAM stage again and the bootstrap package over the
+    deployed network. That firewalls boot from such packages configured, licensed and paired, the
+    PAN-OS stages then commit nothing and both HA methods fail over is the molecule scenario (both
+    its pairs boot from S3); a failed bootstrap is in tests/lab/test_bootstrap.py."""
+    variables = {"vmseries_bootstrap": "s3", "vmseries_bootstrap_init_cfg": {"dns-primary": "169.254.169.253",
+                                                                              "panorama-server": ""}}
+    buckets = {node: f"{PAIR}-{node}-bootstrap-{ACCOUNT}" for node in ("primary", "secondary")}
+    for playbook in ("playbooks/iam.yml", "playbooks/bootstrap_package.yml"):
+        done = run_playbook(playbook, variables)
+        assert done.rc == 0, (playbook, done.output[-5000:])
+        assert AUTH_CODE not in done.output and ADMIN_PASSWORD not in done.output, f"{playbook} printed a secret"
+
+    s3 = lab.client("s3")
+    for node, bucket in buckets.items():
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+        assert ownership == "BucketOwnerEnforced"
+        [deny] = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*" and deny["Principal"] == "*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert sorted(deny["Resource"]) == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+        assert tags["vmseries:pair"] == PAIR and tags["vmseries:node"] == node
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+        assert keys == ["config/bootstrap.xml", "config/init-cfg.txt", "content/", "license/authcodes", "software/"]
+        init_cfg = s3.get_object(Bucket=bucket, Key="config/init-cfg.txt")["Body"].read().decode().splitlines()
+        assert init_cfg[:2] == ["type=dhcp-client", f"hostname={PAIR}-{node}"] and "dns-primary=169.254.169.253" in init_cfg
+        assert not any(line.startswith("panorama-server") for line in init_cfg)
+        assert s3.get_object(Bucket=bucket, Key="license/authcodes")["Body"].read().decode() == AUTH_CODE + "\n"
+        bootstrap_xml = s3.get_object(Bucket=bucket, Key="config/bootstrap.xml")["Body"].read().decode()
+        assert f"<hostname>{PAIR}-{node}</hostname>" in bootstrap_xml and "<phash>$5$" in bootstrap_xml
+
+    iam = lab.client("iam")
+    policy = next(p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == f"{PAIR}-vmseries-ha")
+    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    statements = {s.get("Sid"): s for s in document["Statement"]}
+    assert statements["VmseriesBootstrapList"]["Action"] == ["s3:ListBucket"]
+    assert sorted(statements["VmseriesBootstrapList"]["Resource"]) == sorted(f"arn:aws:s3:::{b}" for b in buckets.values())
+    assert statements["VmseriesBootstrapRead"]["Action"] == ["s3:GetObject"]
+    assert sorted(statements["VmseriesBootstrapRead"]["Resource"]) == sorted(f"arn:aws:s3:::{b}/*" for b in buckets.values())
+    assert [a for s in statements.values() for a in s["Action"] if a.startswith("s3:")] == ["s3:ListBucket", "s3:GetObject"]
+
+    # The same variables render the same package: nothing is rewritten.
+    again = run_playbook("playbooks/bootstrap_package.yml", variables)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-5000:]
 
 
 def test_teardown_removes_nothing_unless_the_pair_is_confirmed(deployed, lab: Lab, run_playbook):

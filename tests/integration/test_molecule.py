@@ -1,9 +1,12 @@
 """The molecule scenarios, as CI runs them: `default` deploys two pairs against a lab of its own on
-the realistic profile, one per AWS HA method (interface move, secondary-IP move), proves
-idempotence (changed=0 and no commit on the re-run), stops each active and checks the failover
-reports, secondary-IP move the faster, the pairs after the restore, a re-run of the network stage,
-the commit counters and the teardown. `secondary_ip` runs the same playbooks for the secondary-IP
-pair alone; CI checks its syntax (the default scenario runs that pair)."""
+the realistic profile, one per AWS HA method (interface move, secondary-IP move), both booted from
+their S3 bootstrap packages (vmseries_bootstrap s3), proves idempotence (changed=0 and no commit
+on the re-run), stops each active and checks the failover reports, secondary-IP move the faster,
+the pairs after the restore, a re-run of the network stage, the commit counters (none: the
+firewalls booted configured) and the teardown, buckets included. `secondary_ip` runs the same
+playbooks for the secondary-IP pair alone; CI checks its syntax (the default scenario runs that
+pair). The admin password over SSH (vmseries_bootstrap ssh) is deployed on the fast profile by
+the AWX Deploy job template's test (tests/integration/test_awx_runner.py) and by `make deploy`."""
 
 from __future__ import annotations
 

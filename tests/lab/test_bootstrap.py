@@ -1,11 +1,14 @@
 """A first boot from a bootstrap package in S3, or from the basic keys in user data: the firewall
 reads its user data through the instance metadata service, the bucket with its instance role, and
 comes up configured, licensed and paired with no configuration through the API, or unconfigured,
-saying why in `show system bootstrap status`."""
+saying why in `show system bootstrap status`, which the collection's admin password stage repeats
+instead of configuring the firewall some other way."""
 
 from __future__ import annotations
 
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
@@ -18,6 +21,7 @@ from vmseries_lab.accounts import password_hash
 
 from .pairs import FOUR_ACTIONS, PASSWORD, connect, launch_pair, set_password
 from .test_failover import attachments, ha_all
+from .test_failover_module import run
 
 S3_READ = ["s3:ListBucket", "s3:GetObject"]
 STATUS = "<show><system><bootstrap><status></status></bootstrap></system></show>"
@@ -127,14 +131,33 @@ def test_a_bootstrap_runs_on_the_first_boot_only(bootstrapped, running_lab):
 
 
 def one_firewall(running_lab, actions, user_data, version_line="11.1"):
-    """The primary of a pair launched with that user data, once it is up: (its status rows, whether
-    the bootstrap's password logs in, the firewall)."""
+    """The primary of a pair launched with that user data, once it is up: (its status rows, the
+    firewall, what the collection's admin password stage said of it)."""
     pair = launch_pair(running_lab, actions, version_line=version_line,
                        user_data=lambda name, node, ips: user_data(name, node, ips) if node == "primary" else None)
     fw = running_lab.wait_up(pair.primary)
+    collection = admin_password_stage(running_lab, pair, fw)
     set_password(fw, pair.key_file, "Other-Secret-2")
     device = connect(fw, "Other-Secret-2")
-    return status_rows(device), device
+    return status_rows(device), device, collection
+
+
+def admin_password_stage(running_lab, pair, fw):
+    """The collection's panos_bootstrap step for a bootstrapped firewall (admin_password with
+    bootstrapped): its result."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _, result = run(running_lab, Path(tmp), pair, [{
+            "name": "log in with the password of the bootstrap package",
+            "vmseries.aws_ha.admin_password": {
+                "provider": "{{ providers.primary }}", "ssh_host": fw["ssh_host"], "ssh_port": fw["ssh_port"],
+                "ssh_key_file": str(pair.key_file), "bootstrapped": True, "wait_for_ssh_timeout": 60},
+            "register": "result", "ignore_errors": True}])
+    return result
+
+
+def assert_refused_naming(collection, words):
+    assert collection["failed"] and "did not take the admin password from its bootstrap package" in collection["msg"]
+    assert words in collection["msg"] and "terminate this instance and re-run site.yml" in collection["msg"], collection["msg"]
 
 
 @pytest.mark.parametrize("case, actions, changes, phase, words", [
@@ -147,23 +170,27 @@ def one_firewall(running_lab, actions, user_data, version_line="11.1"):
 ])
 def test_a_failed_bootstrap_leaves_the_factory_configuration_and_says_why(running_lab, case, actions, changes, phase, words):
     s3 = running_lab.client("s3")
-    rows, device = one_firewall(running_lab, actions, lambda name, node, ips: complete_package(s3, name, node, ips, **changes))
+    rows, device, collection = one_firewall(running_lab, actions,
+                                            lambda name, node, ips: complete_package(s3, name, node, ips, **changes))
     assert rows[-1].startswith(phase) and "Failed" in rows[-1] and words in rows[-1], (case, rows)
+    assert_refused_naming(collection, words)
     assert device.xapi.get("/config/devices/entry/deviceconfig/high-availability").find("result/high-availability") is None
     assert device.op("<show><system><info></info></system></show>", cmd_xml=False).findtext("result/system/serial") == "unknown"
 
 
 def test_a_missing_bucket_fails_media_detection(running_lab):
-    rows, _ = one_firewall(running_lab, FOUR_ACTIONS + S3_READ,
-                           lambda name, node, ips: "vmseries-bootstrap-aws-s3bucket=no-such-bucket-anywhere")
+    rows, _, collection = one_firewall(running_lab, FOUR_ACTIONS + S3_READ,
+                                       lambda name, node, ips: "vmseries-bootstrap-aws-s3bucket=no-such-bucket-anywhere")
     assert len(rows) == 1 and rows[0].startswith("Media Detection") and "Failed" in rows[0] and "NoSuchBucket" in rows[0], rows
+    assert_refused_naming(collection, "NoSuchBucket")
 
 
 def test_a_plugin_older_than_imdsv2_cannot_read_its_user_data_where_tokens_are_required(running_lab):
     s3 = running_lab.client("s3")
-    rows, _ = one_firewall(running_lab, FOUR_ACTIONS + S3_READ,
-                           lambda name, node, ips: complete_package(s3, name, node, ips), version_line="10.1")
+    rows, _, collection = one_firewall(running_lab, FOUR_ACTIONS + S3_READ,
+                                       lambda name, node, ips: complete_package(s3, name, node, ips), version_line="10.1")
     assert len(rows) == 1 and "Failed to read user data: 401 Unauthorized" in rows[0] and "plugin 2.1.9" in rows[0], rows
+    assert_refused_naming(collection, "401 Unauthorized")
 
 
 def test_the_basic_configuration_in_user_data(running_lab):

@@ -267,3 +267,18 @@ def test_a_deployed_pair_keeps_its_method():
     assert checks.validate_method_switch("secondary_ip", ["primary-untrust", "secondary-trust"], "p") == []
     [error] = checks.validate_method_switch("secondary_ip", ["untrust", "trust"], "p")
     assert "deployed with interface_move" in error and "vmseries_teardown_confirm=p" in error
+
+
+def test_bootstrap_needs_what_no_later_stage_could_mend():
+    from ansible_collections.vmseries.aws_ha.plugins.module_utils.aws_preflight import validate_bootstrap
+
+    assert validate_bootstrap("pair1", "s3", {"panorama-server": "10.0.0.5"}, True) == []
+    assert validate_bootstrap("a" * 30, "s3", {}, True) == []
+    [too_long] = validate_bootstrap("a" * 31, "s3", {}, True)
+    assert "at most 30" in too_long and "vmseries_pair_name" in too_long
+    [no_password] = validate_bootstrap("pair1", "s3", {}, False)
+    assert "needs vmseries_admin_password" in no_password
+    [unread] = validate_bootstrap("pair1", "ssh", {"dgname": "branch"}, False)
+    assert "only with vmseries_bootstrap user_data or s3" in unread
+    [swap] = validate_bootstrap("pair1", "user_data", {"mgmt-interface-swap": "enable"}, False)
+    assert "mgmt-interface-swap is not supported" in swap

@@ -125,6 +125,37 @@ def test_refusal_while_booting_is_waited_out_and_changes_nothing(firewall, run_m
     assert result["chassis_ready_wait"] == 2 * admin_password.CHASSIS_READY_POLL
 
 
+def test_a_bootstrapped_firewall_that_took_its_password_needs_no_ssh(firewall, run_module, provider):
+    firewall["password_set"] = True
+    result = run_module(admin_password, args(provider, bootstrapped=True))
+    assert result["changed"] is False and result["method"] == "api" and firewall["connects"] == []
+
+
+def test_a_failed_bootstrap_is_reported_in_pan_os_words_and_no_password_is_set(firewall, run_module, provider):
+    status = ("Media Detection          Success   Media detected successfully\n"
+              "Media Sanity Check       Success   Media sanity check successful\n"
+              "Parsing of Initial Config Failed   AccessDenied: not authorized to perform: s3:GetObject")
+    firewall["outputs"]["show system bootstrap status"] = status + "\nadmin@PA-VM> "
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider, bootstrapped=True))
+    message = failure.value.result["msg"]
+    assert "did not take the admin password from its bootstrap package" in message
+    assert "AccessDenied: not authorized to perform: s3:GetObject" in message and "terminate this instance" in message
+    assert [c for c, _ in firewall["session"].sent] == ["show chassis-ready", "show system bootstrap status"]
+    assert firewall["password_set"] is False and firewall["session"].disconnected
+
+
+def test_a_bootstrap_still_committing_is_waited_out_before_a_refusal_counts(firewall, run_module, provider):
+    """No failed phase yet: the password may come with the boot-time commit a moment later."""
+    firewall["outputs"]["show system bootstrap status"] = "Media Detection  Success\nadmin@PA-VM> "
+    with pytest.raises(ModuleExit) as failure:
+        run_module(admin_password, args(provider, bootstrapped=True, api_wait_timeout=1))
+    assert "did not take the admin password" in failure.value.result["msg"]
+    assert [c for c, _ in firewall["session"].sent] == ["show chassis-ready", "show system bootstrap status",
+                                                        "show system bootstrap status"]
+    assert firewall["keygens"] >= 3 and firewall["password_set"] is False
+
+
 def test_chassis_never_ready_fails_with_what_it_said(firewall, run_module, provider):
     firewall["outputs"]["show chassis-ready"] = ["no\nadmin@PA-VM> "]
     with pytest.raises(ModuleExit) as failure:
