@@ -286,15 +286,18 @@ def test_s3_bootstrap_gives_each_firewall_a_private_tls_only_package_only_the_pa
     assert sorted(statements["VmseriesBootstrapRead"]["Resource"]) == sorted(f"arn:aws:s3:::{b}/*" for b in buckets.values())
     assert [a for s in statements.values() for a in s["Action"] if a.startswith("s3:")] == ["s3:ListBucket", "s3:GetObject"]
 
-    # The same variables render the same package: nothing is rewritten. A changed one rewrites
-    # bootstrap.xml for the next first boot, and nothing else.
+    # The same variables render the same package: nothing is rewritten. Changed ones rewrite it for
+    # the next first boot: bootstrap.xml, and without an auth code no auth code file (an earlier
+    # one would license the next first boot), but the license folder PAN-OS requires.
     again = run_playbook("playbooks/bootstrap_package.yml", variables)
     assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-5000:]
-    regrouped = run_playbook("playbooks/bootstrap_package.yml", {**variables, "vmseries_ha_group_id": 7})
-    assert regrouped.rc == 0 and regrouped.recap()["changed"] == 1, regrouped.output[-5000:]
+    changed = run_playbook("playbooks/bootstrap_package.yml", {**variables, "vmseries_ha_group_id": 7, "vmseries_auth_code": ""})
+    assert changed.rc == 0 and changed.recap()["changed"] == 3, changed.output[-5000:]
     for bucket in buckets.values():
         rendered = s3.get_object(Bucket=bucket, Key="config/bootstrap.xml")["Body"].read().decode()
         assert "<group-id>7</group-id>" in rendered
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+        assert keys == ["config/bootstrap.xml", "config/init-cfg.txt", "content/", "license/", "software/"]
 
 
 def test_teardown_removes_nothing_unless_the_pair_is_confirmed(deployed, lab: Lab, run_playbook):
