@@ -287,10 +287,6 @@ def validate_static(params: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str
     return {"vpc_cidr": vpc_net}, errors
 
 
-# An AWS account id has 12 digits; the bucket name <pair>-secondary-bootstrap-<account> has at most 63 characters.
-S3_BOOTSTRAP_MAX_PAIR_NAME = 63 - len("-secondary-bootstrap-") - 12
-
-
 def validate_bootstrap(pair_name: Any, bootstrap: Any, init_cfg: Any, admin_password_given: bool) -> List[str]:
     """What a bootstrap needs that no later stage could mend once the firewalls have booted from it."""
     errors: List[str] = []
@@ -301,9 +297,10 @@ def validate_bootstrap(pair_name: Any, bootstrap: Any, init_cfg: Any, admin_pass
         return errors + ["vmseries_bootstrap_init_cfg must be a dict of init-cfg keys and values."]
     errors += bootstrap_package.init_cfg_problems(init_cfg or {})
     if bootstrap == "s3":
-        if isinstance(pair_name, str) and len(pair_name) > S3_BOOTSTRAP_MAX_PAIR_NAME:
+        longest = bootstrap_package.longest_pair_name()
+        if isinstance(pair_name, str) and len(pair_name) > longest:
             errors.append(f"vmseries_pair_name {pair_name!r} has {len(pair_name)} characters; with vmseries_bootstrap s3 it "
-                          f"may have at most {S3_BOOTSTRAP_MAX_PAIR_NAME}, as it names the bootstrap buckets "
+                          f"may have at most {longest}, as it names the bootstrap buckets "
                           "(<pair>-<node>-bootstrap-<account id>, at most 63 characters).")
         if not admin_password_given:
             errors.append("vmseries_bootstrap s3 needs vmseries_admin_password: bootstrap.xml carries its hash, and an API "

@@ -4,14 +4,14 @@
 pair_config computes, rendered by the same pan-os-python builders (panos_objects) the modules
 converge running firewalls with.
 
-bootstrap.xml replaces the whole configuration at the first boot ("The bootstrap.xml file is a
-complete configuration", Palo Alto's bootstrap package docs), so besides the pair's objects it
-carries what the firewall needs to stay reachable and administrable: the management interface as a
+bootstrap.xml is the configuration the firewall commits at its first boot, replacing its factory
+one (Palo Alto's bootstrap package docs list it as one of the two /config files), so besides the
+pair's objects it carries what the firewall needs to stay reachable and administrable: the management interface as a
 DHCP client (what a VM-Series on AWS boots with), the administrator and its password hash, and
 vsys1 with its imports. The skeleton's other elements are the ones every PAN-OS configuration
 export has (config version, shared, vsys1); the default contents PAN-OS adds under <shared> are
 left to PAN-OS. An assumption, with no Palo Alto statement found either way: a firewall fills its
-schema defaults in when it loads a configuration without them, as it does on `load config`."""
+schema defaults in when it loads a configuration without them."""
 
 from __future__ import annotations
 
@@ -179,16 +179,26 @@ def planned_nodes(enis: Mapping[str, Mapping[str, Any]], subnet_cidrs: Mapping[s
 
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+BUCKET_NAME_MAX = 63
+ACCOUNT_ID_LENGTH = 12
+
+
+def _bucket(pair_name: str, node: str, account_id: str) -> str:
+    return f"{pair_name}-{node}-bootstrap-{account_id}"
+
+
+def longest_pair_name(account_id_length: int = ACCOUNT_ID_LENGTH) -> int:
+    """The longest pair name whose buckets' names stay within S3's 63 characters."""
+    return BUCKET_NAME_MAX - len(_bucket("", "secondary", "0" * account_id_length))
 
 
 def bucket_name(pair_name: str, node: str, account_id: str) -> str:
     """One bucket per firewall, as Palo Alto's HA template (aws-ha-cft) makes them, so that no
     plugin version's rule on bucket folders applies. Bucket names are global across AWS accounts:
     the account id keeps two accounts' pairs of the same name apart."""
-    name = f"{pair_name}-{node}-bootstrap-{account_id}"
+    name = _bucket(pair_name, node, account_id)
     if not BUCKET_NAME.match(name):
         raise PackageError(f"The bootstrap bucket name {name!r} is not a valid S3 bucket name (3-63 lowercase letters, "
                            f"digits and hyphens): with vmseries_bootstrap=s3 a pair name has at most "
-                           f"{63 - len('-secondary-bootstrap-') - len(str(account_id))} characters, lowercase letters, "
-                           f"digits and hyphens.")
+                           f"{longest_pair_name(len(str(account_id)))} characters, lowercase letters, digits and hyphens.")
     return name
