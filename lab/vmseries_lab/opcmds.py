@@ -480,26 +480,34 @@ def show_system_resources(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 def show_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
-    """`show routing fib`: one fibs entry per virtual router with its forwarding entries, the RIB's
-    active routes (nh_type 0 via a gateway, 3 connected; flags ug/u/uh). Shape: the fields
-    panos-upgrade-assurance reads (dst, interface, nexthop, nh_type, flags, mtu); the fibs entry's
-    own fields are the lab's."""
-    by_router: Dict[str, List[Tuple[str, str, str, str, str, str]]] = {}
-    for route in _rib(fw, fw.config.dataplane_config()):
+    """`show routing fib`: per virtual router one fibs entry per address family, IPv4 (type 0) with
+    the RIB's active routes (nh_type 0 via a gateway, 3 connected; flags ug/u/uh) and IPv6 (type 1,
+    empty: the collection configures no IPv6), as panos-upgrade-assurance's test fixture of a
+    one-router firewall has them (dp, total, and the entries' fields in its order). The table ids
+    count from 2 as the fixture's do; what PAN-OS numbers them by is not published (assumption)."""
+    config = fw.config.dataplane_config()
+    by_router: Dict[str, List[Tuple[str, str, str, str, str, str]]] = {router: [] for router in config["routers"]}
+    for route in _rib(fw, config):
         if "A" in route[4]:
             by_router.setdefault(route[0], []).append(route)
     result = _result()
+    _fields(result, [("dp", "dp0"), ("total", str(sum(len(routes) for routes in by_router.values())))])
     fibs = ET.SubElement(result, "fibs")
-    for number, (router, routes) in enumerate(by_router.items(), start=1):
-        fib = ET.SubElement(fibs, "entry")
-        _fields(fib, [("id", str(number)), ("vr", router), ("max", "16384"), ("nentries", str(len(routes)))])
-        holder = ET.SubElement(fib, "entries")
-        for index, (_, destination, nexthop, _, flags, interface) in enumerate(routes, start=1):
-            connected = "C" in flags or "H" in flags
-            _fields(ET.SubElement(holder, "entry"), [
-                ("id", str(index)), ("dst", destination), ("interface", interface),
-                ("nh_type", "3" if connected else "0"), ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
-                ("nexthop", "0.0.0.0" if connected else nexthop), ("mtu", "1500")])
+    table_id = 2
+    for router, routes in by_router.items():
+        for family, family_routes in (("0", routes), ("1", [])):
+            fib = ET.SubElement(fibs, "entry")
+            _fields(fib, [("id", str(table_id)), ("vr", router), ("max", "32768"), ("type", family), ("ecmp", "0")])
+            table_id += 1
+            holder = ET.SubElement(fib, "entries")
+            for index, (_, destination, nexthop, _, flags, interface) in enumerate(family_routes, start=1):
+                connected = "C" in flags or "H" in flags
+                _fields(ET.SubElement(holder, "entry"), [
+                    ("id", str(index)), ("dst", destination), ("interface", interface),
+                    ("nh_type", "3" if connected else "0"),
+                    ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
+                    ("nexthop", "0.0.0.0" if connected else nexthop), ("mtu", "1500")])
+            _fields(fib, [("nentries", str(len(family_routes)))])
     return result
 
 
@@ -1070,7 +1078,7 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "running", "tunnel", "flow", "all"), show_tunnel_flows,
               source=('fixture', "panos-upgrade-assurance's docstring (kinds); empty elements: assumption")),
     OpCommand(("show", "routing", "fib"), show_routing_fib, takes_argument=True,
-              source=('fixture', "panos-upgrade-assurance's parser (entry fields); fibs entry fields: assumption")),
+              source=('fixture', "panos-upgrade-assurance's tests (one fibs entry per router and address family); table ids: assumption")),
     OpCommand(("show", "routing", "protocol", "bgp", "peer"), show_bgp_peers, takes_argument=True,
               source=('assumption', 'no BGP configured: an empty result')),
     OpCommand(("request", "license", "info"), request_license_info,

@@ -90,12 +90,11 @@ def test_checks_given_what_to_look_for(licensed_pair):
         "content_version": "SUCCESS", "planes_clock_sync": "SUCCESS", "dp_cpu_utilization": "SUCCESS"}, results
 
 
-# Every snapshot type; fib_routes and the advanced routing engine's are not SUCCESS, for the reasons given.
+# Every snapshot type; the advanced routing engine's are not SUCCESS, for the reason given.
 EXPECTED_SNAPSHOTS = {
     "nics": "SUCCESS", "routes": "SUCCESS", "bgp_peers": "SUCCESS", "license": "SUCCESS", "arp_table": "SUCCESS",
     "content_version": "SUCCESS", "session_stats": "SUCCESS", "ip_sec_tunnels": "SUCCESS",
-    # The library reads `fibs/entry` as a list; a firewall with one virtual router has one entry.
-    "fib_routes": "ERROR",
+    "fib_routes": "SUCCESS",
     "global_jumbo_frame": "SUCCESS", "mtu": "SUCCESS",
     # The collection deploys the legacy routing engine, which has no `show advanced-routing`.
     "are_routes": "ERROR", "are_fib_routes": "ERROR",
@@ -110,6 +109,8 @@ def test_every_snapshot_type(licensed_pair):
     assert set(snapshots["nics"]["snapshot"]) >= {"ethernet1/1"}
     assert snapshots["mtu"]["snapshot"]["ethernet1/1"] == {"mtu": 1500}
     assert snapshots["ip_sec_tunnels"]["snapshot"] == {}
+    untrust = pair.ips["untrust"].rsplit(".", 1)[0] + ".0/24"
+    assert snapshots["fib_routes"]["snapshot"][f"{untrust}_ethernet1/2_0.0.0.0"]["Flags"] == "u"
 
 
 def test_a_firewall_without_the_update_server(licensed_pair, running_lab):
