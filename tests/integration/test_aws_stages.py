@@ -1,10 +1,12 @@
 """playbooks/aws.yml (the AWS stages of site.yml) against the lab: what they create, that a
-re-run changes nothing (also after a manual move of the dataplane ENIs), the S3 bootstrap packages
-and their IAM grants, and that teardown removes everything. One deployed pair serves every
-assertion, so the tests of this module run in file order and share it."""
+re-run changes nothing (also after a manual move of the dataplane ENIs), the user data of
+`vmseries_bootstrap: user_data` and the firewalls booting licensed from it, the S3 bootstrap
+packages and their IAM grants, and that teardown removes everything. One deployed pair serves
+every assertion, so the tests of this module run in file order and share it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from typing import Any, Dict, List
@@ -12,6 +14,7 @@ from typing import Any, Dict, List
 import pytest
 
 from .conftest import Lab, tagged
+from .test_license_lab import lab_cli, lab_wait
 
 pytestmark = pytest.mark.slow
 
@@ -19,6 +22,9 @@ PAIR = "lab-pair"
 OPERATOR_CIDRS = ["127.0.0.1/32"]  # inventories/lab
 AUTH_CODE, ADMIN_PASSWORD = "LAB-VM300", "lab-Admin-1"  # inventories/lab
 ACCOUNT = "123456789012"  # moto's
+# The pair boots from user data (the SSH path is site.yml's default, deployed by the AWX Deploy
+# job template's test); every run of this module passes it, as a user re-running the stages would.
+DEPLOYED_WITH = {"vmseries_bootstrap": "user_data"}
 FAILOVER_ACTIONS = sorted([
     "ec2:AttachNetworkInterface",
     "ec2:DetachNetworkInterface",
@@ -40,7 +46,7 @@ def by_tags(items: List[Dict[str, Any]], key: str = "TagSet") -> Dict[str, Dict[
 
 @pytest.fixture(scope="module")
 def deployed(lab: Lab, run_playbook):
-    first = run_playbook("playbooks/aws.yml")
+    first = run_playbook("playbooks/aws.yml", DEPLOYED_WITH)
     assert first.rc == 0, first.output[-5000:]
     return first
 
@@ -137,6 +143,26 @@ def test_instances_hardening(deployed, ec2):
         assert volumes and all(v["Encrypted"] and v["VolumeType"] == "gp3" for v in volumes), node
 
 
+def test_user_data_carries_the_basic_configuration_and_each_firewall_boots_licensed(deployed, ec2, lab: Lab):
+    """vmseries_bootstrap user_data: each firewall is launched with management by DHCP, its hostname
+    and the auth code in its user data, and boots licensed, with no commit through the API. (That
+    the licence stage then fetches nothing is shown by the molecule scenario's pairs, which boot
+    licensed from S3.)"""
+    assert AUTH_CODE not in deployed.output, "the auth code was printed"
+    for node, instance in pair_instances(ec2).items():
+        instance_id = instance["InstanceId"]
+        user_data = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")["UserData"]["Value"]
+        assert base64.b64decode(user_data).decode() == (
+            f"type=dhcp-client;hostname={PAIR}-{node};dhcp-send-hostname=yes;dhcp-send-client-id=yes;"
+            f"dhcp-accept-server-hostname=no;dhcp-accept-server-domain=yes;authcodes={AUTH_CODE}")
+
+        def counts() -> Dict[str, int]:
+            return json.loads(lab_cli(lab, "counters", "--json", instance_id))[instance_id]["counts"]
+
+        lab_wait(lambda: counts().get("events.license_installed") == 1, f"{node} licensed at boot")
+        assert counts().get("events.bootstrapped") == 1 and not counts().get("commits"), (node, counts())
+
+
 def test_private_key_written(deployed, lab: Lab):
     key = lab.state_dir / "keys" / f"{PAIR}-key.pem"
     assert key.exists()
@@ -175,7 +201,7 @@ def test_rerun_after_failover_changes_nothing_and_leaves_dataplane_on_secondary(
         ec2.attach_network_interface(NetworkInterfaceId=enis[key]["NetworkInterfaceId"],
                                      InstanceId=instances["secondary"]["InstanceId"], DeviceIndex=index)
     writes_before = lab.aws_writes()
-    run = run_playbook("playbooks/aws.yml")
+    run = run_playbook("playbooks/aws.yml", DEPLOYED_WITH)
     assert run.rc == 0, run.output[-5000:]
     assert run.recap()["changed"] == 0, run.output[-8000:]
     # changed=0 and no write call either: nothing is re-applied that already holds.
@@ -199,19 +225,19 @@ def test_network_drift_runs_the_converge_and_a_converged_network_skips_it(deploy
     def said(run) -> str:  # the YAML callback folds long messages
         return " ".join(run.output.split())
 
-    drifted = run_playbook("playbooks/network.yml")
+    drifted = run_playbook("playbooks/network.yml", DEPLOYED_WITH)
     assert drifted.rc == 0, drifted.output[-5000:]
     assert "changed since the last converge: security_groups, enis" in said(drifted), drifted.output[-8000:]
     assert ("tcp", 22, 22, OPERATOR_CIDRS[0]) in ingress(ec2, "mgmt")
     assert pair_enis(ec2)["trust"]["SourceDestCheck"] is False
 
     writes_before = lab.aws_writes()
-    again = run_playbook("playbooks/network.yml")
+    again = run_playbook("playbooks/network.yml", DEPLOYED_WITH)
     assert again.rc == 0 and skipped in said(again), again.output[-5000:]
     assert again.recap()["changed"] == 0 and lab.aws_writes() == writes_before
 
     # Told not to trust the fingerprint, every amazon.aws task checks for itself and finds nothing to do.
-    full = run_playbook("playbooks/network.yml", {"vmseries_full_converge": True})
+    full = run_playbook("playbooks/network.yml", {**DEPLOYED_WITH, "vmseries_full_converge": True})
     assert full.rc == 0 and "vmseries_full_converge is set" in said(full), full.output[-5000:]
     assert full.recap()["changed"] == 0 and lab.aws_writes() == writes_before, full.output[-8000:]
 
@@ -221,7 +247,7 @@ def test_instance_without_profile_is_reported_not_patched(deployed, ec2, run_pla
     association = ec2.describe_iam_instance_profile_associations(
         Filters=[{"Name": "instance-id", "Values": [secondary]}])["IamInstanceProfileAssociations"][0]
     ec2.disassociate_iam_instance_profile(AssociationId=association["AssociationId"])
-    run = run_playbook("playbooks/instances.yml")
+    run = run_playbook("playbooks/instances.yml", DEPLOYED_WITH)
     assert run.rc != 0
     assert "was not launched with the instance profile" in run.output and secondary in run.output
     assert "IamInstanceProfile" not in pair_instances(ec2)["secondary"]
@@ -233,7 +259,8 @@ def test_ha_rules_follow_encryption_and_transport(deployed, ec2, run_playbook):
     ips = {k: v["PrivateIpAddress"] for k, v in pair_enis(ec2).items()}
     mgmt_peers = {f"{ips['primary-mgmt']}/32", f"{ips['secondary-mgmt']}/32"}
     ha2_peers = {f"{ips['primary-ha2']}/32", f"{ips['secondary-ha2']}/32"}
-    run = run_playbook("playbooks/network.yml", {"vmseries_ha1_encryption": True, "vmseries_ha2_transport": "udp"})
+    run = run_playbook("playbooks/network.yml", {**DEPLOYED_WITH, "vmseries_ha1_encryption": True,
+                                                  "vmseries_ha2_transport": "udp"})
     assert run.rc == 0, run.output[-5000:]
     assert ingress(ec2, "ha1") == {("tcp", 28, 28, c) for c in mgmt_peers}
     assert ingress(ec2, "ha2") == {("udp", 29281, 29281, c) for c in ha2_peers}

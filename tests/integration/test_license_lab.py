@@ -5,7 +5,6 @@ refusing licensed firewalls without the licensing API key unless told to keep th
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import time
@@ -157,34 +156,3 @@ def test_teardown_refuses_licensed_firewalls_without_the_key_unless_told_to_keep
     kept = run_playbook("playbooks/teardown.yml", {**variables, "vmseries_teardown_keep_licenses": True})
     assert kept.rc == 0, kept.output[-3000:]
     assert "instances" not in tagged(lab, pair)
-
-
-def test_user_data_bootstrap_boots_the_pair_licensed(vmseries_lab, run_playbook):
-    """vmseries_bootstrap user_data: the instances stage launches each firewall with the basic
-    configuration (management by DHCP, hostname, the auth code) in its user data; each boots
-    licensed. (That the licence stage then fetches nothing is shown by the S3 bootstrap's deploy,
-    tests/integration/test_bootstrap_s3.py, whose firewalls also boot licensed.)"""
-    lab, pair = vmseries_lab, "ud-" + uuid.uuid4().hex[:6]
-    code = auth_code(lab, count=2)
-    variables = {"vmseries_pair_name": pair, "vmseries_bootstrap": "user_data", "vmseries_auth_code": code}
-    deployed = run_playbook("playbooks/aws.yml", variables)
-    assert deployed.rc == 0, deployed.output[-5000:]
-    assert code not in deployed.output, "the auth code was printed"
-    ec2 = lab.client("ec2")
-    instances = {t["Value"]: i for r in ec2.describe_instances(Filters=[{"Name": "tag:vmseries:pair", "Values": [pair]}])["Reservations"]
-                 for i in r["Instances"] for t in i["Tags"] if t["Key"] == "vmseries:node"}
-    for node, instance in instances.items():
-        user_data = ec2.describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="userData")["UserData"]["Value"]
-        assert base64.b64decode(user_data).decode() == (
-            f"type=dhcp-client;hostname={pair}-{node};dhcp-send-hostname=yes;dhcp-send-client-id=yes;"
-            f"dhcp-accept-server-hostname=no;dhcp-accept-server-domain=yes;authcodes={code}")
-    for instance in instances.values():
-        instance_id = instance["InstanceId"]
-        lab_wait(lambda: json.loads(lab_cli(lab, "counters", "--json", instance_id))[instance_id]["counts"]
-                 .get("events.license_installed") == 1, f"{instance_id} licensed at boot")
-        counts = json.loads(lab_cli(lab, "counters", "--json", instance_id))[instance_id]["counts"]
-        assert counts.get("events.bootstrapped") == 1 and not counts.get("commits"), counts
-    assert seats_left(lab, code) == 0
-    removed = run_playbook("playbooks/teardown.yml", {**variables, "vmseries_teardown_confirm": pair,
-                                                       "vmseries_teardown_keep_licenses": True})
-    assert removed.rc == 0, removed.output[-5000:]
