@@ -12,6 +12,7 @@ It also keeps what the module does not manage: HA settings made by hand or by an
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from typing import Any, Mapping, Optional
 
@@ -82,6 +83,29 @@ def _merge_unowned(desired: ET.Element, found: ET.Element, path: str) -> None:
             _merge_unowned(target, found_child, child_path)
         elif not choice:
             desired.append(without_bookkeeping(found_child))
+
+
+def owned_only(found: ET.Element) -> ET.Element:
+    """A copy of found (a <high-availability>) with only what the module owns: OWNED_PATHS and the
+    chosen mode. What it keeps as found (passive-link-state, HA2 keep-alive, monitoring, ...) is not
+    its to converge, so a comparison of what the converge manages leaves it out."""
+    owned = copy.deepcopy(found)
+    _drop_unowned(owned, "")
+    return owned
+
+
+def _drop_unowned(element: ET.Element, path: str) -> None:
+    for child in list(element):
+        if child.tag == "entry" and path == "group":
+            _drop_unowned(child, path)
+            continue
+        child_path = f"{path}/{child.tag}" if path else child.tag
+        if child_path in OWNED_PATHS:
+            continue
+        if path in CHOICE_PATHS or child_path in CHOICE_PATHS or any(p.startswith(child_path + "/") for p in OWNED_PATHS):
+            _drop_unowned(child, child_path)
+        else:
+            element.remove(child)
 
 
 def _child(parent: ET.Element, tag: str) -> ET.Element:

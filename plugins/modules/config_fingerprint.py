@@ -37,6 +37,12 @@ notes:
   - A configuration change anywhere under C(/config/devices) (a security rule added by hand, a
     config sync from the peer) makes the next run a full one, which reports no change where the
     stage's own objects are right, and records the new fingerprint.
+  - Two kinds of difference are none, as in the stage's own modules, so that Palo Alto's
+    C(paloaltonetworks.panos) modules can work on the same firewalls without making every run a
+    full one. A leaf at the value its absence means (C(enable-user-identification no), which
+    C(panos_zone) writes) counts as absent. The HA settings M(vmseries.aws_ha.high_availability)
+    keeps as it finds them (passive link state, HA2 keep-alive, link and path monitoring, backup
+    links, ...) are left out: no converge would change them.
 """
 
 EXAMPLES = r"""
@@ -79,12 +85,14 @@ api_wait:
   type: dict
 """
 
+import copy
 import hashlib
+import xml.etree.ElementTree as ET
 from typing import List
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import fingerprints, ha_config
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, canonical, provider_argument_spec
 
 DEVICES = "/config/devices"
@@ -94,6 +102,17 @@ PARTS = ("inputs", "config")
 def fingerprint(inputs_digest: str, config_text: str) -> str:
     config = hashlib.sha256(config_text.encode()).hexdigest()[:fingerprints.DIGEST_LENGTH]
     return fingerprints.compose(inputs_digest, {"config": config}, PARTS)
+
+
+def managed_view(devices: ET.Element) -> ET.Element:
+    """devices with each firewall's HA settings reduced to those high_availability owns."""
+    devices = copy.deepcopy(devices)
+    for deviceconfig in devices.iter("deviceconfig"):
+        found = deviceconfig.find("high-availability")
+        if found is not None:
+            deviceconfig.insert(list(deviceconfig).index(found), ha_config.owned_only(found))
+            deviceconfig.remove(found)
+    return devices
 
 
 def differences(recorded: str, current: str, pending: bool) -> List[str]:
@@ -113,7 +132,7 @@ def main() -> None:
     connection = PanosConnection(module, params["provider"])
     pending = connection.pending_changes()
     devices = connection.xapi_show(DEVICES)
-    current = fingerprint(params["inputs_digest"], repr(canonical(devices)) if devices is not None else "")
+    current = fingerprint(params["inputs_digest"], repr(canonical(managed_view(devices))) if devices is not None else "")
     found = differences(params["recorded"], current, pending)
     module.exit_json(changed=False, converged=not found, fingerprint=current, recorded=params["recorded"], pending=pending,
                      differences=found, api_wait=connection.api_wait)

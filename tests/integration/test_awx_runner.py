@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -281,6 +282,54 @@ def test_deploy_job_template_builds_the_pair(launch, awx_lab: Lab, secrets):
     # Both firewalls took a seat of the credential's auth code: the deploy used it.
     assert auth_code_seats(awx_lab)["used"] == 2
     secrets.update(api_keys(awx_lab))
+
+
+def test_settings_palo_altos_modules_spell_out_leave_the_next_deploy_unchanged(launch, awx_lab: Lab):
+    """A user who also runs Palo Alto's collection on the pair: the zone written again as panos_zone
+    writes it with the same interfaces (User-ID off, spelled out) and the HA settings panos_ha adds
+    by default (passive-link-state auto, HA2 keep-alive on), each committed through pan-os-python.
+    The next Deploy (site.yml) changes nothing and commits nothing: its PAN-OS stage finds the
+    configuration as its last converge left it."""
+    from panos.firewall import Firewall
+    from panos.network import Zone
+
+    state = json.loads((awx_lab.state_dir / "state.json").read_text())
+    instances = lab_instances(awx_lab)
+    endpoints = {node: next(f for f in state["firewalls"] if f["instance_id"] == instance_id)
+                 for node, instance_id in instances.items()}
+    ha_group = "/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability/group"
+    devices = {node: Firewall(endpoints[node]["api_host"], "admin", ADMIN_PASSWORD, port=endpoints[node]["api_port"])
+               for node in ("secondary", "primary")}
+    # The active last: its commit takes the zone to its peer by config sync (HA settings are not synced).
+    for node, device in devices.items():
+        device.xapi.set(ha_group + "/mode/active-passive", "<passive-link-state>auto</passive-link-state>")
+        device.xapi.set(ha_group + "/state-synchronization", "<ha2-keep-alive><enabled>yes</enabled></ha2-keep-alive>")
+        if node == "primary":
+            zone = device.add(Zone("untrust"))
+            zone.refresh()
+            zone.enable_user_identification = False
+            zone.apply()
+        assert device.commit(sync=True)["success"], node
+
+    def synchronized() -> bool:
+        devices["primary"].xapi.op("<show><high-availability><state/></high-availability></show>")
+        return devices["primary"].xapi.element_root.findtext(".//group/running-sync") == "synchronized"
+
+    deadline = time.monotonic() + 60
+    while not synchronized():
+        assert time.monotonic() < deadline, "the pair did not synchronize after the primary's commit"
+        time.sleep(0.5)
+
+    def commits() -> Dict[str, int]:
+        counters = json.loads(lab_cli(awx_lab, "counters", "--json"))
+        return {node: counters[instance_id]["counts"].get("commits", 0) for node, instance_id in instances.items()}
+
+    before = commits()
+    job = launch("Deploy HA pair")
+    assert job.status == "successful" and job.recap()["changed"] == 0, job.stdout[-6000:]
+    assert f"The PAN-OS configuration of pair {PAIR} is as the last converge left it" in " ".join(job.stdout.split()), \
+        job.stdout[-6000:]
+    assert commits() == before
 
 
 def test_a_credential_without_password_or_api_keys_is_refused(launch, awx_lab: Lab):
