@@ -175,7 +175,8 @@ class ConfigStore:
 
     def dataplane_config(self) -> Dict[str, Any]:
         """What the running configuration says about the ethernet interfaces: entry by name,
-        zone by interface, and the static routes of every virtual router."""
+        zone by interface, and the virtual routers and logical routers (their interfaces and static
+        routes)."""
         with self._lock:
             interfaces = {e.get("name"): copy.deepcopy(e)
                           for e in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/interface/ethernet/entry")}
@@ -183,7 +184,16 @@ class ConfigStore:
                      for m in z.iter("member")}
             routers = {vr.get("name"): copy.deepcopy(vr)
                        for vr in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/virtual-router/entry")}
-        return {"interfaces": interfaces, "zones": zones, "routers": routers}
+            logical_routers = {lr.get("name"): copy.deepcopy(lr)
+                               for lr in cfg.find_all(self.running, cfg.DEVICE_XPATH + "/network/logical-router/entry")}
+        return {"interfaces": interfaces, "zones": zones, "routers": routers, "logical_routers": logical_routers}
+
+    def advanced_routing_saved(self) -> bool:
+        """Whether the running configuration turns the advanced routing engine on (it takes effect
+        at the next boot)."""
+        with self._lock:
+            found = cfg.find_all(self.running, cfg.DEVICE_XPATH + "/deviceconfig/setting/advance-routing")
+        return bool(found) and (found[0].text or "").strip() == "yes"
 
 
 def commit_problems(config: ET.Element) -> List[str]:

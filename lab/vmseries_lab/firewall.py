@@ -76,6 +76,9 @@ class Firewall:
         self.booted_at: Optional[float] = None
         self.mgmt_interface_swap = False
         self._swap_pending: Optional[bool] = None
+        # The routing engine it booted with: the advanced one once a committed advance-routing yes
+        # has been through a reboot (lab/README.md, "Routing engines").
+        self.advanced_routing = False
         self.ha: Optional["HAEngine"] = None  # set by the lab
         self.on_change: Callable[[], None] = lambda: None
         self.key_name: Optional[str] = None
@@ -128,6 +131,7 @@ class Firewall:
                 self.mgmt_interface_swap = self._swap_pending
                 self._swap_pending = None
             self.config.revert_candidate()
+            self.advanced_routing = self.config.advanced_routing_saved()
             self.jobs.reset()
             self.key_name = getattr(self.instance(), "key_name", None)
             self.mgmt_private_ip = self._mgmt_ip()

@@ -12,7 +12,9 @@ tell (its MAC base, its CPU id) are the lab's own and listed in lab/README.md.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -179,7 +181,7 @@ def system_info(fw: "Firewall") -> ET.Element:
         entry = ET.SubElement(plugins, "entry", {"name": name, "version": version})
         ET.SubElement(entry, "pkginfo").text = f"{name}-{version}"
     _fields(system, [("platform-family", "vm"), ("vpn-disable-mode", "off"), ("multi-vsys", "off"),
-                     ("operational-mode", "normal"), ("advanced-routing", "off"), ("device-certificate-status", "None")])
+                     ("operational-mode", "normal"), ("advanced-routing", "on" if fw.advanced_routing else "off"), ("device-certificate-status", "None")])
     return system
 
 
@@ -485,7 +487,17 @@ def show_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
     empty: the collection configures no IPv6), as panos-upgrade-assurance's test fixture of a
     one-router firewall has them (dp, total, and the entries' fields in its order). The table ids
     count from 2 as the fixture's do; what PAN-OS numbers them by is not published (assumption)."""
-    config = fw.config.dataplane_config()
+    return _fib(fw, _legacy_routing_config(fw))
+
+
+def show_advanced_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show advanced-routing fib [logical-router <name>]`: the shape of `show routing fib` with
+    the logical routers in `vr` (panos-upgrade-assurance: "API returns the complete same structure
+    with the `show routing fib` command")."""
+    return _fib(fw, _advanced_routing_config(fw, node, ("show", "advanced-routing", "fib")))
+
+
+def _fib(fw: "Firewall", config: Dict) -> Reply:
     by_router: Dict[str, List[Tuple[str, str, str, str, str, str]]] = {router: [] for router in config["routers"]}
     for route in _rib(fw, config):
         if "A" in route[4]:
@@ -508,6 +520,68 @@ def show_routing_fib(fw: "Firewall", node: ET.Element) -> Reply:
                     ("flags", "uh" if "H" in flags else ("u" if connected else "ug")),
                     ("nexthop", "0.0.0.0" if connected else nexthop), ("mtu", "1500")])
             _fields(fib, [("nentries", str(len(family_routes)))])
+    return result
+
+
+def show_advanced_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
+    """`show advanced-routing route [logical-router <name>]`: JSON in `<json>`, by logical router,
+    then prefix, a list of routes each (panos-upgrade-assurance's parser and fixture: the keys of
+    a static route and its nexthop; its example snapshot: a `local` /32 with a directly connected
+    nexthop). Connected subnets as `connected` and an inactive static route's keys follow FRR's
+    `show ip route json`, whose keys these are (assumption: no PAN-OS capture has either)."""
+    config = _advanced_routing_config(fw, node, ("show", "advanced-routing", "route"))
+    present = {iface.name: 15 + iface.device_index for iface in _ethernets(fw)}
+    uptime = fw.uptime_seconds()
+    clock = f"{uptime // 3600:02d}:{uptime % 3600 // 60:02d}:{uptime % 60:02d}"
+    table: Dict[str, Dict[str, List[Dict[str, object]]]] = {router: {} for router in config["routers"]}
+    group = 0
+
+    def add(router: str, prefix: str, protocol: str, distance: int, metric: int, nexthop: Dict[str, object],
+            active: bool) -> None:
+        nonlocal group
+        group += 1
+        route: Dict[str, object] = {"prefix": prefix, "protocol": protocol, "vrfId": 0, "vrfName": "default"}
+        if active:
+            route.update({"selected": True, "destSelected": True})
+        route.update({"distance": distance, "metric": metric})
+        if active:
+            route["installed"] = True
+        route.update({"table": 254, "internalStatus": 16 if active else 0,
+                      "internalFlags": 73 if protocol == "static" else 8,
+                      "internalNextHopNum": 1, "internalNextHopActiveNum": 1 if active else 0})
+        if active:
+            route["installedNexthopGroupId"] = group
+        route.update({"uptime": clock, "nexthops": [nexthop]})
+        table[router].setdefault(prefix, []).append(route)
+
+    for router, routing in config["routers"].items():
+        for static in routing.findall("routing-table/ip/static-route/entry"):
+            interface = static.findtext("interface") or ""
+            active = not interface or interface in present
+            hop: Dict[str, object] = {"flags": "A ", "fib": True} if active else {"flags": ""}
+            if static.findtext("nexthop/ip-address"):
+                hop.update({"ip": static.findtext("nexthop/ip-address"), "afi": "ipv4"})
+            elif static.findtext("nexthop/next-lr"):
+                hop.update({"directlyConnected": True, "interfaceName": static.findtext("nexthop/next-lr")})
+            else:
+                hop["blackhole"] = True
+            if interface:
+                hop.update({"interfaceIndex": present.get(interface, 0), "interfaceName": interface})
+            if active:
+                hop.update({"active": True, "weight": 1})
+            add(router, static.findtext("destination") or "", "static",
+                int(static.findtext("admin-dist") or 10), int(static.findtext("metric") or 10), hop, active)
+    for router, destination, _, flags, interface in _connected_routes(fw, config):
+        if "H" in flags:
+            continue  # the host route is the interface's own address, below
+        address = _interface_address(fw, next(i for i in _ethernets(fw) if i.name == interface),
+                                     config["interfaces"].get(interface))
+        hop = {"flags": "A ", "fib": True, "directlyConnected": True, "interfaceIndex": present[interface],
+               "interfaceName": interface, "active": True}
+        add(router, destination, "connected", 0, 0, dict(hop), True)
+        add(router, address.split("/")[0] + "/32", "local", 0, 0, dict(hop), True)
+    result = _result()
+    ET.SubElement(result, "json").text = json.dumps(table)
     return result
 
 
@@ -537,11 +611,12 @@ def _interface_address(fw: "Firewall", iface: object, entry: Optional[ET.Element
     return "N/A"
 
 
-def _forwarding(entry: Optional[ET.Element], address: str, routers: Dict[str, ET.Element], name: str) -> str:
+def _forwarding(entry: Optional[ET.Element], address: str, config: Dict, name: str) -> str:
     if entry is not None and entry.find("ha") is not None:
         return "ha"
-    router = next((vr for vr, config in routers.items() if any(m.text == name for m in config.iter("member"))), None)
-    return f"vr:{router}" if router and address != "N/A" else "N/A"
+    router = next((vr for vr, router_config in config["routers"].items()
+                   if any(m.text == name for m in router_config.iter("member"))), None)
+    return f"{config['kind']}:{router}" if router and address != "N/A" else "N/A"
 
 
 def _ethernets(fw: "Firewall"):
@@ -559,7 +634,7 @@ def _hw_entry(parent: ET.Element, name: str, ident: int, kind: str, mac: str, vi
 
 def show_interface_all(fw: "Firewall", node: ET.Element) -> Reply:
     """ifnet then hw, ethernet1/N at id 15+N, then the logical vlan/loopback/tunnel interfaces."""
-    config = fw.config.dataplane_config()
+    config = _routing_config(fw)
     result = _result()
     ifnet, hw = ET.SubElement(result, "ifnet"), ET.SubElement(result, "hw")
     for iface in _ethernets(fw):
@@ -568,7 +643,7 @@ def show_interface_all(fw: "Firewall", node: ET.Element) -> Reply:
         ident = 15 + iface.device_index
         _fields(ET.SubElement(ifnet, "entry"), [
             ("name", iface.name), ("zone", config["zones"].get(iface.name, "")),
-            ("fwd", _forwarding(entry, address, config["routers"], iface.name)), ("vsys", "1"), ("dyn-addr", ""),
+            ("fwd", _forwarding(entry, address, config, iface.name)), ("vsys", "1"), ("dyn-addr", ""),
             ("addr6", ""), ("tag", "0"), ("ip", address), ("id", str(ident)), ("addr", "")])
         _hw_entry(hw, iface.name, ident, "0", iface.mac, virtual=False)
     for name, ident, kind in LOGICAL_INTERFACES:
@@ -640,12 +715,12 @@ def show_interface(fw: "Firewall", node: ET.Element) -> Reply:
     if iface is None:
         ET.SubElement(result, "error").text = f"Interface '{which}' not found"
         return result
-    config = fw.config.dataplane_config()
+    config = _routing_config(fw)
     entry = config["interfaces"].get(iface.name)
     address = _interface_address(fw, iface, entry)
     mode = "ha" if entry is not None and entry.find("ha") is not None else (
         "layer3" if entry is not None and entry.find("layer3") is not None else "none")
-    forwarding = _forwarding(entry, address, config["routers"], iface.name)
+    forwarding = _forwarding(entry, address, config, iface.name)
     ident = str(15 + iface.device_index)
     ifnet = ET.SubElement(result, "ifnet")
     _fields(ifnet, [("name", iface.name), ("id", ident), ("tag", "0"), ("mode", mode),
@@ -675,14 +750,53 @@ def show_interface(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 # ---- routing and ARP --------------------------------------------------------------------------
+def _routing_config(fw: "Firewall") -> Dict:
+    """The running dataplane configuration as the routing engine the firewall booted with reads it.
+    `routers` holds the legacy engine's virtual routers or, on the advanced engine, each logical
+    router with its VRFs' interfaces and static routes; the other engine's routers route nothing.
+    `kind` is PAN-OS's prefix of a forwarding domain in `show interface` (vr or lr)."""
+    config = fw.config.dataplane_config()
+    if fw.advanced_routing:
+        routers = {}
+        for name, logical_router in config["logical_routers"].items():
+            merged = ET.Element("entry", {"name": name})
+            for vrf in logical_router.findall("vrf/entry"):
+                merged.extend(copy.deepcopy(child) for child in vrf)
+            routers[name] = merged
+        config["routers"] = routers
+    config["kind"] = "lr" if fw.advanced_routing else "vr"
+    return config
+
+
+def _legacy_routing_config(fw: "Firewall") -> Dict:
+    """What the legacy `show routing` commands read: on the advanced engine, no router (their
+    answers are empty; assumption, lab/README.md "Routing engines")."""
+    config = _routing_config(fw)
+    if fw.advanced_routing:
+        config["routers"] = {}
+    return config
+
+
+def _advanced_routing_config(fw: "Firewall", node: ET.Element, path: Tuple[str, ...]) -> Dict:
+    """What `show advanced-routing` reads, with its optional `logical-router` filter; on the legacy
+    engine the command is refused as one PAN-OS does not know (assumption, lab/README.md)."""
+    if not fw.advanced_routing:
+        raise unexpected(path)
+    config = _routing_config(fw)
+    wanted = node.findtext("logical-router")
+    if wanted is not None:
+        config["routers"] = {name: router for name, router in config["routers"].items() if name == wanted.strip()}
+    return config
+
+
 def _connected_routes(fw: "Firewall", config: Dict) -> List[Tuple[str, str, str, str, str]]:
     """(virtual router, destination, nexthop, flags, interface) of the interfaces' own subnets."""
     routes = []
     for iface in _ethernets(fw):
         entry = config["interfaces"].get(iface.name)
         address = _interface_address(fw, iface, entry)
-        forwarding = _forwarding(entry, address, config["routers"], iface.name)
-        if address == "N/A" or not forwarding.startswith("vr:"):
+        forwarding = _forwarding(entry, address, config, iface.name)
+        if address == "N/A" or not forwarding.startswith(config["kind"] + ":"):
             continue
         router = forwarding[3:]
         network = ipaddress.ip_interface(address).network
@@ -700,7 +814,8 @@ def _rib(fw: "Firewall", config: Dict, router_wanted: Optional[str] = None) -> L
         if router_wanted is not None and router != router_wanted:
             continue
         for route in vr.findall("routing-table/ip/static-route/entry"):
-            nexthop = route.findtext("nexthop/ip-address") or route.findtext("nexthop/next-vr") or "discard"
+            nexthop = (route.findtext("nexthop/ip-address") or route.findtext("nexthop/next-vr")
+                       or route.findtext("nexthop/next-lr") or "discard")
             metric = route.findtext("metric") or "10"
             interface = route.findtext("interface") or ""
             # A route out of an interface the firewall does not have (the passive of an interface-move
@@ -715,7 +830,7 @@ def _rib(fw: "Firewall", config: Dict, router_wanted: Optional[str] = None) -> L
 
 def show_routing_route(fw: "Firewall", node: ET.Element) -> Reply:
     """The RIB of every virtual router (or the one asked for)."""
-    config = fw.config.dataplane_config()
+    config = _legacy_routing_config(fw)
     wanted = node.find("virtual-router")
     if wanted is not None and (wanted.text or "").strip() not in config["routers"]:
         # PAN-OS's answer to a virtual router it does not have (an empty name included).
@@ -735,7 +850,7 @@ def show_arp(fw: "Firewall", node: ET.Element) -> Reply:
     """`show arp entry name='all'`: the VPC router of each dataplane subnet, the one neighbour a
     firewall on AWS talks to (AWS answers ARP for every address with its own MAC)."""
     result = _result()
-    config = fw.config.dataplane_config()
+    config = _routing_config(fw)
     entries = []
     for iface in _ethernets(fw):
         address = _interface_address(fw, iface, config["interfaces"].get(iface.name))
@@ -1077,6 +1192,10 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
               source=('capture', 'a 3-dataplane `second` capture in a public test; `minute` from panos-upgrade-assurance')),
     OpCommand(("show", "running", "tunnel", "flow", "all"), show_tunnel_flows,
               source=('fixture', "panos-upgrade-assurance's docstring (kinds); empty elements: assumption")),
+    OpCommand(("show", "advanced-routing", "route"), show_advanced_routing_route, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's tests and example snapshot; connected routes: assumption")),
+    OpCommand(("show", "advanced-routing", "fib"), show_advanced_routing_fib, takes_argument=True,
+              source=('fixture', "panos-upgrade-assurance's docstring (the shape of `show routing fib`)")),
     OpCommand(("show", "routing", "fib"), show_routing_fib, takes_argument=True,
               source=('fixture', "panos-upgrade-assurance's tests (one fibs entry per router and address family); table ids: assumption")),
     OpCommand(("show", "routing", "protocol", "bgp", "peer"), show_bgp_peers, takes_argument=True,

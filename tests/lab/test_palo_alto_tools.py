@@ -11,10 +11,11 @@ import pan.xapi
 import pytest
 from napalm import get_network_driver
 from panos_upgrade_assurance.check_firewall import CheckFirewall
-from panos.network import EthernetInterface, VirtualRouter
+from panos.device import AdvancedRoutingEngine
+from panos.network import EthernetInterface, LogicalRouter, VirtualRouter, Vrf, VrfStaticRoute
 from panos_upgrade_assurance.firewall_proxy import FirewallProxy
 
-from .pairs import PASSWORD
+from .pairs import PASSWORD, connect, launch_pair, set_password
 from .test_failover import build_pair
 from .test_upgrade_module import licenser
 
@@ -90,7 +91,8 @@ def test_checks_given_what_to_look_for(licensed_pair):
         "content_version": "SUCCESS", "planes_clock_sync": "SUCCESS", "dp_cpu_utilization": "SUCCESS"}, results
 
 
-# Every snapshot type; the advanced routing engine's are not SUCCESS, for the reason given.
+# Every snapshot type; the advanced routing engine's are not SUCCESS, for the reason given (they
+# succeed on a firewall switched to that engine: test_the_advanced_routing_snapshots_...).
 EXPECTED_SNAPSHOTS = {
     "nics": "SUCCESS", "routes": "SUCCESS", "bgp_peers": "SUCCESS", "license": "SUCCESS", "arp_table": "SUCCESS",
     "content_version": "SUCCESS", "session_stats": "SUCCESS", "ip_sec_tunnels": "SUCCESS",
@@ -111,6 +113,47 @@ def test_every_snapshot_type(licensed_pair):
     assert snapshots["ip_sec_tunnels"]["snapshot"] == {}
     untrust = pair.ips["untrust"].rsplit(".", 1)[0] + ".0/24"
     assert snapshots["fib_routes"]["snapshot"][f"{untrust}_ethernet1/2_0.0.0.0"]["Flags"] == "u"
+
+
+def test_the_advanced_routing_snapshots_on_a_firewall_switched_to_the_advanced_engine(running_lab):
+    """The engine PAN-OS 10.2+ offers beside the legacy one: advance-routing turned on, committed, and
+    in effect after a restart; a logical router with the untrust interface and a default route.
+    Then the library's advanced-routing snapshots succeed and read that router, and the legacy ones
+    find no virtual router."""
+    pair = launch_pair(running_lab)
+    fw = running_lab.wait_up(pair.primary)
+    set_password(fw, pair.key_file)
+    device = connect(fw)
+    device.add(AdvancedRoutingEngine(enable=True)).create()
+    assert device.commit(sync=True)["success"]
+    assert checker(device).run_snapshots(["are_routes"])["are_routes"]["status"] == "ERROR", "on before the restart"
+    boots = running_lab.counters(pair.primary)["counts"]["events.boot"]
+    device.restart()
+    running_lab.wait_for(lambda: running_lab.counters(pair.primary)["counts"]["events.boot"] > boots, what="the restart")
+    device = connect(running_lab.wait_up(pair.primary))
+    assert device.op("show system info", xml=True).decode().count("<advanced-routing>on</advanced-routing>") == 1
+
+    untrust = pair.ips["untrust"]
+    gateway = untrust.rsplit(".", 1)[0] + ".1"
+    device.add(EthernetInterface("ethernet1/2", mode="layer3", ip=[untrust + "/24"])).create()
+    vrf = device.add(LogicalRouter("lr-untrust")).add(Vrf("default", interface=["ethernet1/2"]))
+    vrf.add(VrfStaticRoute("default", destination="0.0.0.0/0", nexthop=gateway, interface="ethernet1/2"))
+    device.find("lr-untrust", LogicalRouter).create()
+    assert device.commit(sync=True)["success"]
+
+    snapshots = checker(device).run_snapshots(["are_routes", "are_fib_routes", "routes", "fib_routes"])
+    assert {name: s["status"] for name, s in snapshots.items()} == {
+        "are_routes": "SUCCESS", "are_fib_routes": "SUCCESS", "routes": "SUCCESS", "fib_routes": "SUCCESS"}, snapshots
+    routes = snapshots["are_routes"]["snapshot"]["lr-untrust"]
+    subnet = untrust.rsplit(".", 1)[0] + ".0/24"
+    assert [(r["protocol"], r["nexthops"][0].get("ip")) for r in routes["0.0.0.0/0"]] == [("static", gateway)]
+    assert routes["0.0.0.0/0"][0]["installed"] is True
+    assert [r["protocol"] for r in routes[subnet]] == ["connected"]
+    assert [r["protocol"] for r in routes[untrust + "/32"]] == ["local"]
+    assert snapshots["are_fib_routes"]["snapshot"][f"0.0.0.0/0_ethernet1/2_{gateway}"]["Flags"] == "ug"
+    assert snapshots["routes"]["snapshot"] == {} and snapshots["fib_routes"]["snapshot"] == {}
+    interface = device.op("<show><interface>ethernet1/2</interface></show>", cmd_xml=False, xml=True).decode()
+    assert "<fwd_type>lr</fwd_type>" in interface.replace(" ", "")
 
 
 def test_a_firewall_without_the_update_server(licensed_pair, running_lab):
