@@ -94,7 +94,8 @@ def method_bench(doc: str, prefix: str, report: str, playbook: Callable[[str, Pa
     state_dir, reports_dir = work / "lab", work / "reports"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "VMSERIES_LAB_STATE_DIR": str(state_dir),
            "ANSIBLE_NOCOLOR": "1"}
-    up = [str(BIN / "vmseries-lab"), "up", "--profile", args.profile, "--state-dir", str(state_dir)]
+    # The upgrade needs Palo Alto's update server; the failover never asks it.
+    up = [str(BIN / "vmseries-lab"), "up", "--profile", args.profile, "--state-dir", str(state_dir), "--update-server"]
     if args.time_scale:
         up += ["--time-scale", str(args.time_scale)]
     run(up, env, work / "lab-up.log")

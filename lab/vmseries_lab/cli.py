@@ -83,6 +83,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                    "--time-scale", str(args.profile.time_scale)]
     for name in profiles.timing_names():
         daemon_args += ["--timing", f"{name}={getattr(args.profile, name)}"]
+    if args.update_server:
+        daemon_args.append("--update-server")
     if args.foreground:
         return cmd_daemon(args)
     log = open(state_dir / "lab.log", "ab")  # noqa: SIM115 - handed to the daemon for its lifetime
@@ -96,6 +98,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f" ready in {time.monotonic() - started:.1f} s")
             print(f"AWS endpoint: {state['aws_endpoint_url']} ({state['region']}); control: {state['control_url']}")
             print(f"Profile:      {describe_profile(state)}")
+            print(f"Update server: {'played by the lab' if state.get('update_server') else 'none (vmseries-lab up --update-server plays one)'}")
             print(f"State file:   {state_dir / 'state.json'}")
             return 0
         if proc.poll() is not None:
@@ -113,7 +116,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from .daemon import run
 
-    run(args.state_dir, args.region, args.aws_port, args.profile)
+    run(args.state_dir, args.region, args.aws_port, args.profile, args.update_server)
     return 0
 
 
@@ -283,6 +286,10 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--timing", action="append", default=[], metavar="NAME=SECONDS",
                        help="override one duration of the profile, in its own seconds: "
                             + ", ".join(profiles.timing_names()))
+        p.add_argument("--update-server", action="store_true",
+                       help="play Palo Alto's update server (software, content, plugins, support) for every "
+                            "firewall, as a rolling upgrade needs; without it they answer as firewalls that "
+                            "cannot reach it")
         if name == "up":
             p.add_argument("--foreground", action="store_true", help="run in this process (for debugging)")
     p = sub.add_parser("down", help="stop the lab")

@@ -110,12 +110,14 @@ class Lab:
     """What firewalls, HA engines and the control endpoint share."""
 
     def __init__(self, state_dir: Path, region: str, aws_port: int, profile: profiles.Profile,
-                 control_port: int = 0) -> None:
+                 control_port: int = 0, update_server: bool = False) -> None:
         self.state_dir = state_dir
         self.region = region
         self.aws_port = aws_port or free_port()
         self.control_port = control_port or free_port()
         self.profile = profile
+        # Whether the lab plays Palo Alto's update server (vmseries-lab up --update-server).
+        self.update_server = update_server
         self.faults = Faults()
         self.licenses = licensing.LicenseService()
         self.aws_calls = AwsCallCounter()
@@ -371,7 +373,7 @@ class Lab:
         return {
             "pid": os.getpid(), "ready": True, "aws_endpoint_url": self.aws_endpoint_url, "region": self.region,
             "control_url": f"http://127.0.0.1:{self.control_port}", "profile": self.profile.describe(),
-            "firewalls": firewalls, "faults": self.faults.list(), "licenses": self.licenses.describe(),
+            "update_server": self.update_server, "firewalls": firewalls, "faults": self.faults.list(), "licenses": self.licenses.describe(),
         }
 
     def write_state(self) -> None:
@@ -460,9 +462,9 @@ class Lab:
                          name="control").start()
 
 
-def run(state_dir: Path, region: str, aws_port: int, profile: profiles.Profile) -> None:
+def run(state_dir: Path, region: str, aws_port: int, profile: profiles.Profile, update_server: bool = False) -> None:
     """The daemon's main: runs until SIGTERM/SIGINT, then stops everything and removes state.json."""
-    lab = Lab(state_dir, region, aws_port, profile)
+    lab = Lab(state_dir, region, aws_port, profile, update_server=update_server)
 
     def terminate(*_: Any) -> None:
         lab._stop.set()

@@ -267,8 +267,8 @@ SUPPORT_LINKS = (("Contact Us", "https://www.paloaltonetworks.com/company/contac
                                   "&Itemid=100"))
 
 
-# A firewall whose management interface cannot reach Palo Alto's update server (the lab's fault
-# update-server-unreachable): PAN-OS's words for the software and support checks, which
+# A firewall whose management interface cannot reach Palo Alto's update server (every firewall of a
+# lab started without --update-server, or one with the fault update-server-unreachable): PAN-OS's words for the software and support checks, which
 # panos-upgrade-assurance matches exactly; for content, the 8.x wording with 10.x's "Unknown error"
 # (an inference: no 10.x/11.x capture); for plugins and downloads, the lab's own words.
 UNREACHABLE = {
@@ -281,7 +281,7 @@ UNREACHABLE = {
 
 
 def _update_server(fw: "Firewall", what: str) -> None:
-    if fw.cloud.faults.holds(fw.instance_id, "update-server-unreachable"):
+    if not fw.cloud.update_server or fw.cloud.faults.holds(fw.instance_id, "update-server-unreachable"):
         raise ApiError(None, UNREACHABLE[what])
 
 

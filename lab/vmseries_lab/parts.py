@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 class Cloud(Protocol):
     region: str
     profile: "Profile"
+    update_server: bool
     licenses: "LicenseService"
     faults: "Faults"
 

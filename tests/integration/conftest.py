@@ -80,12 +80,13 @@ def _wait_for_state(state_file: Path, proc: subprocess.Popen) -> Optional[Dict[s
     return None
 
 
-def _start_cli(state_dir: Path) -> Optional[subprocess.Popen]:
+def _start_cli(state_dir: Path, *options: str) -> Optional[subprocess.Popen]:
+    """`vmseries-lab up` with `options` (`--update-server`, ...)."""
     cli = shutil.which("vmseries-lab", path=str(VENV_BIN)) or shutil.which("vmseries-lab")
     if not cli:
         return None
     proc = subprocess.Popen(
-        [cli, "up", "--state-dir", str(state_dir), "--aws-port", "0"],
+        [cli, "up", "--state-dir", str(state_dir), "--aws-port", "0", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO,
     )
     if _wait_for_state(state_dir / "state.json", proc) is None:

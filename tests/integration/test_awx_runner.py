@@ -64,7 +64,7 @@ TEMPLATES = {t["name"]: t for t in OBJECTS["awx_job_templates"]}
 @pytest.fixture(scope="module")
 def awx_lab(tmp_path_factory) -> Iterator[Lab]:
     state_dir = tmp_path_factory.mktemp("awx-lab")
-    proc = _start_cli(state_dir)
+    proc = _start_cli(state_dir, "--update-server")  # the upgrade job template needs it
     if proc is None:
         pytest.fail("`vmseries-lab up` did not start: the job templates need the firewall twins")
     state = json.loads((state_dir / "state.json").read_text())

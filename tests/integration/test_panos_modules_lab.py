@@ -175,6 +175,19 @@ def test_ha_settings_made_elsewhere_survive_the_ha_module(firewall, tmp_path):
     assert run("commit", {"provider": provider, "poll_interval": 1}, tmp_path)["job_result"] == "OK"
 
 
+def test_a_lab_without_the_update_server_answers_as_a_firewall_that_cannot_reach_it(firewall):
+    """The lab plays Palo Alto's update server only when started with --update-server; this one was
+    not, so the firewall's checks fail in PAN-OS's words for an unreachable server."""
+    provider = firewall["provider"]
+    xapi = pan.xapi.PanXapi(hostname=provider["ip_address"], port=provider["port"], api_username="admin",
+                            api_password=PASSWORD, timeout=30)
+    for command, words in (("<request><system><software><check/></software></system></request>", "upgrade info"),
+                           ("<request><content><upgrade><check/></upgrade></content></request>", "content upgrade info"),
+                           ("<request><support><check/></support></request>", "support info")):
+        with pytest.raises(pan.xapi.PanXapiError, match=f"Failed to check {words} due to Unknown error"):
+            xapi.op(command)
+
+
 def test_wrong_password_fails_at_once(firewall, tmp_path):
     started = time.monotonic()
     result = run("zone", {"provider": dict(firewall["provider"], password="wrong"), "name": "x"}, tmp_path)

@@ -14,7 +14,9 @@ import boto3
 import pytest
 
 CLI = str(Path(sys.executable).parent / "vmseries-lab")
-TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "commit=0.2"]
+# The lab's tests upgrade firewalls and run Palo Alto's readiness checks, which need the update
+# server the lab plays on request; a lab without one is in tests/integration (test_panos_modules_lab).
+TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "commit=0.2", "--update-server"]
 
 
 class RunningLab:
@@ -68,7 +70,8 @@ class RunningLab:
 # a second): the boot phases, a commit in progress, an HA-Sync job on the peer.
 OBSERVABLE_TIMINGS = ["--profile", "fast", "--timing", "boot_no_tcp=0.5", "--timing", "boot_ssh_key_refused=1.5",
                       "--timing", "boot_api_auth_starting=1.5", "--timing", "boot_chassis_not_ready=1.5",
-                      "--timing", "boot_autocommit=2", "--timing", "commit=1", "--timing", "ha_sync=1"]
+                      "--timing", "boot_autocommit=2", "--timing", "commit=1", "--timing", "ha_sync=1",
+                      "--update-server"]
 
 
 def start_lab(tmp_path_factory: pytest.TempPathFactory, name: str, timings: List[str]) -> Iterator[Path]:
