@@ -42,7 +42,7 @@ notes:
     full one. A leaf at the value its absence means (C(enable-user-identification no), which
     C(panos_zone) writes) counts as absent. The HA settings M(vmseries.aws_ha.high_availability)
     keeps as it finds them (passive link state, HA2 keep-alive, link and path monitoring, backup
-    links, ...) are left out: no converge would change them.
+    links, ...) are left out, as no converge would change them.
 """
 
 EXAMPLES = r"""
