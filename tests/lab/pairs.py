@@ -4,6 +4,8 @@ first-boot password, pan-os-python for the configuration."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,8 @@ from netmiko import ConnectHandler
 from panos.firewall import Firewall
 from panos.ha import HA1, HA2, HighAvailability
 from panos.network import EthernetInterface
+
+from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
 PASSWORD = "Lab-Secret-1"
 FOUR_ACTIONS = ["ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface",
@@ -167,3 +171,32 @@ def configure_ha(device: Firewall, group_id: int, peer_ip: str, priority: int, h
         xpath="/config/devices/entry[@name='localhost.localdomain']/deviceconfig/high-availability/group/election-option",
         element=f"<device-priority>{priority}</device-priority><preemptive>{'yes' if preemptive else 'no'}</preemptive>"
                 "<timers><recommended/></timers>")
+
+
+class Watcher:
+    """Both firewalls' HA states through the XML API, sampled until stopped."""
+
+    def __init__(self, devices):
+        self.devices = devices
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _state(self, device):
+        try:
+            return ha_state.parse_ha_all(device.op(ha_state.SHOW_HA_ALL, cmd_xml=False))["local"]["state"]
+        except Exception:  # noqa: BLE001 - restarting: no answer
+            return "down"
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), {node: self._state(d) for node, d in self.devices.items()}))
+            self._stop.wait(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

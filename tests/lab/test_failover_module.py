@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .pairs import PASSWORD
+from .pairs import PASSWORD, Watcher
 
 SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-availability></request>"
 FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
@@ -160,9 +160,15 @@ def test_without_the_config_sync_the_pair_check_fails(running_lab, tmp_path):
 
 
 def test_failover_by_stopping_the_active_and_restore(pair, running_lab, tmp_path):
-    p, _ = pair
-    proc, result = run(running_lab, tmp_path, p, [verify_task(trigger="stop_instance", timeout=30, restore_timeout=60)])
+    """Both firewalls polled from outside throughout the failover and the restore (the old active
+    started again): never two actives, as PAN-OS never shows them."""
+    p, devices = pair
+    with Watcher(devices) as watcher:
+        proc, result = run(running_lab, tmp_path, p, [verify_task(trigger="stop_instance", timeout=30, restore_timeout=60)])
     assert proc.returncode == 0 and not result.get("failed"), proc.stdout[-4000:]
+    assert len(watcher.samples) > 20 and all(list(s.values()).count("active") <= 1 for _, s in watcher.samples), \
+        [s for _, s in watcher.samples]
+    assert watcher.samples[-1][1] == {"primary": "passive", "secondary": "active"}, watcher.samples[-5:]
     steps = [row["step"] for row in result["timeline"]]
     assert steps[0] == "trigger" and {"promoted", "attached:untrust", "attached:trust", "eip:untrust",
                                       f"route:{p.route_table}:0.0.0.0/0"} <= set(steps)

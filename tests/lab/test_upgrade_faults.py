@@ -20,7 +20,8 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
 from .test_failover import build_pair
 from .test_failover_module import PLAYBOOK, REPO, pair_task, run
-from .test_upgrade_module import Watcher, assert_never_without_a_firewall, boots
+from .pairs import Watcher
+from .test_upgrade_module import assert_never_without_a_firewall, boots
 
 TARGET = "11.1.6"
 OLD = "11.1.4-h7"

@@ -5,47 +5,16 @@ two actives - then a re-run that changes nothing and restarts nothing."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state
 
+from .pairs import Watcher
 from .test_failover import build_pair
 from .test_failover_module import pair_task, run
 from .test_licensing import add_code, wait_restarted
 
 TARGET = "11.0.6"
-
-
-class Watcher:
-    """Both firewalls' HA states through the XML API, sampled until stopped."""
-
-    def __init__(self, devices):
-        self.devices = devices
-        self.samples = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _state(self, device):
-        try:
-            return ha_state.parse_ha_all(device.op(ha_state.SHOW_HA_ALL, cmd_xml=False))["local"]["state"]
-        except Exception:  # noqa: BLE001 - restarting: no answer
-            return "down"
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.samples.append((time.monotonic(), {node: self._state(d) for node, d in self.devices.items()}))
-            self._stop.wait(0.1)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def licenser(running_lab, support_days=365):
