@@ -591,11 +591,14 @@ def show_bgp_peers(fw: "Firewall", node: ET.Element) -> Reply:
 
 
 def show_tunnel_flows(fw: "Firewall", node: ET.Element) -> Reply:
-    """`show running tunnel flow all` with no tunnel: each tunnel kind empty (the kinds
-    panos-upgrade-assurance's sample lists)."""
+    """`show running tunnel flow all` with no tunnel, in the order of panos-upgrade-assurance's
+    fixture of a firewall without one: the dataplane, the tunnel counts, each tunnel kind empty,
+    the total."""
     result = _result()
-    for kind in ("GlobalProtect-Gateway", "GlobalProtect-site-to-site", "IPSec", "SSL-VPN", "hop"):
+    _fields(result, [("dp", "dp0"), ("num_ipsec", "0"), ("num_sslvpn", "0")])
+    for kind in ("hop", "IPSec", "SSL-VPN", "GlobalProtect-Gateway", "GlobalProtect-site-to-site"):
         ET.SubElement(result, kind)
+    _fields(result, [("total", "0")])
     return result
 
 
@@ -1191,7 +1194,7 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "running", "resource-monitor"), show_resource_monitor, takes_argument=True,
               source=('capture', 'a 3-dataplane `second` capture in a public test; `minute` from panos-upgrade-assurance')),
     OpCommand(("show", "running", "tunnel", "flow", "all"), show_tunnel_flows,
-              source=('fixture', "panos-upgrade-assurance's docstring (kinds); empty elements: assumption")),
+              source=('fixture', "panos-upgrade-assurance's tests (a firewall without tunnels)")),
     OpCommand(("show", "advanced-routing", "route"), show_advanced_routing_route, takes_argument=True,
               source=('fixture', "panos-upgrade-assurance's tests and example snapshot; connected routes: assumption")),
     OpCommand(("show", "advanced-routing", "fib"), show_advanced_routing_fib, takes_argument=True,

@@ -7,8 +7,12 @@ napalm-panos's getters."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
 import pan.xapi
 import pytest
+import yaml
 from napalm import get_network_driver
 from panos_upgrade_assurance.check_firewall import CheckFirewall
 from panos.device import AdvancedRoutingEngine
@@ -16,6 +20,7 @@ from panos.network import EthernetInterface, LogicalRouter, VirtualRouter, Vrf, 
 from panos_upgrade_assurance.firewall_proxy import FirewallProxy
 
 from .pairs import PASSWORD, connect, launch_pair, set_password
+from .test_fidelity import element_paths
 from .test_failover import build_pair
 from .test_upgrade_module import licenser
 
@@ -74,6 +79,24 @@ def test_the_default_readiness_run_finishes_with_the_labs_state(licensed_pair):
             assert seen[name][0] == status, (node, name, seen[name])
             if reason is not None:
                 assert seen[name][1] == reason, (node, name, seen[name])
+
+
+FIXTURE_SHAPES = yaml.safe_load((Path(__file__).parent / "fixture_shapes.yml").read_text())
+
+
+@pytest.mark.parametrize("command", FIXTURE_SHAPES, ids=[c["command"] for c in FIXTURE_SHAPES])
+def test_the_answers_have_the_fixtures_element_paths(licensed_pair, command):
+    """tests/lab/fixture_shapes.yml: no element the fixtures of the command lack (but those named
+    lab_only, with the reason), and every element of a fixture taken in the lab firewall's state."""
+    _, devices = licensed_pair
+    answer = devices["primary"].op(command["cmd"], cmd_xml=False)
+    assert answer.get("status") == "success", ET.tostring(answer)
+    found = element_paths(answer)
+    known = set().union(*(fixture["paths"] for fixture in command["fixtures"]), command.get("lab_only", {}).get("paths", []))
+    assert found <= known, sorted(found - known)
+    for fixture in command["fixtures"]:
+        if fixture["same_state"]:
+            assert set(fixture["paths"]) <= found, (fixture["source"], sorted(set(fixture["paths"]) - found))
 
 
 def test_checks_given_what_to_look_for(licensed_pair):
