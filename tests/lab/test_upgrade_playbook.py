@@ -14,11 +14,11 @@ import pytest
 import yaml
 from playbook_output import play_recap
 
-from .pairs import PASSWORD, SECONDARY_IP_ACTIONS
+from .pairs import PASSWORD, SECONDARY_IP_ACTIONS, Watcher
 from .test_failover import build_pair
 from .test_failover_module import PLAYBOOK, REPO
 from .test_upgrade_faults import OLD, TARGET, versions
-from .test_upgrade_module import Watcher, assert_never_without_a_firewall, boots, licenser
+from .test_upgrade_module import assert_never_without_a_firewall, boots, licenser
 
 PLUGIN = "5.1.4"  # newer than the 5.1.3 that 11.1.6 ships
 
