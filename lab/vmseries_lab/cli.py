@@ -98,7 +98,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f" ready in {time.monotonic() - started:.1f} s")
             print(f"AWS endpoint: {state['aws_endpoint_url']} ({state['region']}); control: {state['control_url']}")
             print(f"Profile:      {describe_profile(state)}")
-            print(f"Update server: {'played by the lab' if state.get('update_server') else 'none (vmseries-lab up --update-server plays one)'}")
+            played = "played by the lab" if state.get("update_server") else "none (--update-server plays one)"
+            print(f"Update server: {played}")
             print(f"State file:   {state_dir / 'state.json'}")
             return 0
         if proc.poll() is not None:

@@ -373,7 +373,8 @@ class Lab:
         return {
             "pid": os.getpid(), "ready": True, "aws_endpoint_url": self.aws_endpoint_url, "region": self.region,
             "control_url": f"http://127.0.0.1:{self.control_port}", "profile": self.profile.describe(),
-            "update_server": self.update_server, "firewalls": firewalls, "faults": self.faults.list(), "licenses": self.licenses.describe(),
+            "update_server": self.update_server, "firewalls": firewalls, "faults": self.faults.list(),
+            "licenses": self.licenses.describe(),
         }
 
     def write_state(self) -> None:

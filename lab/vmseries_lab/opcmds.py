@@ -181,7 +181,8 @@ def system_info(fw: "Firewall") -> ET.Element:
         entry = ET.SubElement(plugins, "entry", {"name": name, "version": version})
         ET.SubElement(entry, "pkginfo").text = f"{name}-{version}"
     _fields(system, [("platform-family", "vm"), ("vpn-disable-mode", "off"), ("multi-vsys", "off"),
-                     ("operational-mode", "normal"), ("advanced-routing", "on" if fw.advanced_routing else "off"), ("device-certificate-status", "None")])
+                     ("operational-mode", "normal"), ("advanced-routing", "on" if fw.advanced_routing else "off"),
+                     ("device-certificate-status", "None")])
     return system
 
 
@@ -268,9 +269,10 @@ SUPPORT_LINKS = (("Contact Us", "https://www.paloaltonetworks.com/company/contac
 
 
 # A firewall whose management interface cannot reach Palo Alto's update server (every firewall of a
-# lab started without --update-server, or one with the fault update-server-unreachable): PAN-OS's words for the software and support checks, which
-# panos-upgrade-assurance matches exactly; for content, the 8.x wording with 10.x's "Unknown error"
-# (an inference: no 10.x/11.x capture); for plugins and downloads, the lab's own words.
+# lab started without --update-server, or one with the fault update-server-unreachable): PAN-OS's
+# words for the software and support checks, which panos-upgrade-assurance matches exactly; for
+# content, the 8.x wording with 10.x's "Unknown error" (an inference: no 10.x/11.x capture); for
+# plugins and downloads, the lab's own words.
 UNREACHABLE = {
     "software": "Failed to check upgrade info due to Unknown error. Please check network connectivity and try again.",
     "content": "Failed to check content upgrade info due to Unknown error. Please check network connectivity and try again.",
@@ -1200,7 +1202,8 @@ COMMANDS: Dict[Tuple[str, ...], OpCommand] = {c.path: c for c in (
     OpCommand(("show", "advanced-routing", "fib"), show_advanced_routing_fib, takes_argument=True,
               source=('fixture', "panos-upgrade-assurance's docstring (the shape of `show routing fib`)")),
     OpCommand(("show", "routing", "fib"), show_routing_fib, takes_argument=True,
-              source=('fixture', "panos-upgrade-assurance's tests (one fibs entry per router and address family); table ids: assumption")),
+              source=('fixture', "panos-upgrade-assurance's tests (one fibs entry per router and address family); "
+                                 "table ids: assumption")),
     OpCommand(("show", "routing", "protocol", "bgp", "peer"), show_bgp_peers, takes_argument=True,
               source=('assumption', 'no BGP configured: an empty result')),
     OpCommand(("request", "license", "info"), request_license_info,
