@@ -15,7 +15,7 @@ from .pairs import PASSWORD, Watcher
 
 SUSPEND = "<request><high-availability><state><suspend></suspend></state></high-availability></request>"
 FUNCTIONAL = "<request><high-availability><state><functional></functional></state></high-availability></request>"
-from .test_failover import build_pair, failover_bound, timings
+from .test_failover import build_pair, failover_bound, running_sync, timings
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
@@ -147,7 +147,11 @@ def test_without_the_config_sync_the_pair_check_fails(running_lab, tmp_path):
     """A pair configured as the collection configures it (the dataplane on the firewall holding
     the ENIs only) forms not synchronized, and the lab, like PAN-OS, leaves it so: the pair check
     fails until the collection's explicit sync has run, which is requested once and not again."""
-    p, _ = build_pair(running_lab, synced=False)
+    p, devices = build_pair(running_lab, synced=False)
+    # Judged once both firewalls report the settled state (each judgement below reads both, at
+    # different moments: one still reporting its first exchange would name other conditions).
+    running_lab.wait_for(lambda: running_sync(devices["primary"]) == running_sync(devices["secondary"]) == "not synchronized",
+                         what="running-sync not synchronized on both")
     # Failover verification refuses it for the same reason.
     assert_both_refuse(running_lab, tmp_path, p, "running config not synchronized")
     proc, result = run(running_lab, tmp_path, p, [pair_task("config_sync")])
