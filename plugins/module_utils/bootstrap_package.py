@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.vmseries.aws_ha.plugins.module_utils import panos_objects
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.eni_map import subnet_facts
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.tags import NODES
 
 try:
     from panos.firewall import Firewall
@@ -156,8 +158,6 @@ def planned_nodes(enis: Mapping[str, Mapping[str, Any]], subnet_cidrs: Mapping[s
     pair_index gives them: primary-mgmt, primary-ha2, untrust, ...; amazon.aws.ec2_eni_info's
     fields) at the device indexes the instances stage attaches them to (mgmt 0, HA2 1, untrust 2,
     trust 3; no mgmt-interface-swap). With interface move the primary holds the dataplane ENIs."""
-    from ansible_collections.vmseries.aws_ha.plugins.module_utils.eni_map import subnet_facts
-
     def interface(key: str) -> Dict[str, Any]:
         eni = enis.get(key)
         if eni is None:
@@ -168,7 +168,7 @@ def planned_nodes(enis: Mapping[str, Mapping[str, Any]], subnet_cidrs: Mapping[s
         return {"eni_id": eni["id"], "private_ip": eni["private_ip_address"], **subnet_facts(subnet_cidrs[subnet])}
 
     nodes: Dict[str, Any] = {}
-    for node in ("primary", "secondary"):
+    for node in NODES:
         interfaces = {"ethernet1/1": interface(f"{node}-ha2")}
         if ha_method == "secondary_ip":
             interfaces.update({"ethernet1/2": interface(f"{node}-untrust"), "ethernet1/3": interface(f"{node}-trust")})

@@ -20,6 +20,7 @@ from ansible_collections.vmseries.aws_ha.plugins.module_utils import ha_state, t
 from ansible_collections.vmseries.aws_ha.plugins.module_utils.panos import PanosConnection, provider_spec
 
 NODES = tags.NODES
+other = tags.other
 DATAPLANE = tags.DATAPLANE_INTERFACES
 METHODS = ("interface_move", "secondary_ip")
 HaStates = Dict[str, Optional[Dict[str, Any]]]
@@ -91,10 +92,6 @@ class Health:
 
     def summary(self) -> List[str]:
         return [ha_state.describe(node, self.states.get(node)) for node in NODES]
-
-
-def other(node: str) -> str:
-    return NODES[1] if node == NODES[0] else NODES[0]
 
 
 def licence_problems(states: HaStates) -> List[str]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping
 
+from ansible_collections.vmseries.aws_ha.plugins.module_utils.tags import NODES, other
+
 HA2_INTERFACE = "ethernet1/1"
 # ethernet1/2 faces the internet, ethernet1/3 the protected subnets (device indexes 2 and 3).
 DATAPLANE = (("ethernet1/2", "untrust"), ("ethernet1/3", "trust"))
-PEER = {"primary": "secondary", "secondary": "primary"}
-NODES = ("primary", "secondary")
 
 
 class PairConfigError(ValueError):
@@ -73,7 +73,7 @@ def desired(nodes: Mapping[str, Mapping[str, Any]], dataplane_node: str, setting
             "group_id": int(settings["ha_group_id"]),
             "mode": "active-passive",
             # HA1 runs on the management port, so the peer IP is the peer's mgmt ENI private IP.
-            "peer_ip": nodes[PEER[node]]["mgmt_private_ip"],
+            "peer_ip": nodes[other(node)]["mgmt_private_ip"],
             "ha1_port": "management",
             "ha2_port": HA2_INTERFACE,
             "ha2_ip_address": link["private_ip"],

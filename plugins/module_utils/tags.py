@@ -20,6 +20,11 @@ NODES = ("primary", "secondary")
 DATAPLANE_INTERFACES = ("untrust", "trust")
 
 
+def other(node: str) -> str:
+    """The pair's other firewall."""
+    return NODES[1] if node == NODES[0] else NODES[0]
+
+
 def as_dict(tags: Optional[Iterable[Mapping[str, str]]]) -> Dict[str, str]:
     """boto3's `[{"Key": k, "Value": v}]` as a dict (`Tags` or `TagSet`, possibly absent)."""
     return {tag["Key"]: tag["Value"] for tag in tags or []}
