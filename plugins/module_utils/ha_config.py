@@ -12,7 +12,6 @@ It also keeps what the module does not manage: HA settings made by hand or by an
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 from typing import Any, Mapping, Optional
 
@@ -85,13 +84,11 @@ def _merge_unowned(desired: ET.Element, found: ET.Element, path: str) -> None:
             desired.append(without_bookkeeping(found_child))
 
 
-def owned_only(found: ET.Element) -> ET.Element:
-    """A copy of found (a <high-availability>) with only what the module owns: OWNED_PATHS and the
-    chosen mode. What it keeps as found (passive-link-state, HA2 keep-alive, monitoring, ...) is not
-    its to converge, so a comparison of what the converge manages leaves it out."""
-    owned = copy.deepcopy(found)
-    _drop_unowned(owned, "")
-    return owned
+def drop_unowned(found: ET.Element) -> None:
+    """Removes from found (a <high-availability>) all but what the module owns: OWNED_PATHS and
+    the chosen mode. What it keeps as found (passive-link-state, HA2 keep-alive, monitoring, ...) is
+    not its to converge, so a comparison of what the converge manages leaves it out."""
+    _drop_unowned(found, "")
 
 
 def _drop_unowned(element: ET.Element, path: str) -> None:

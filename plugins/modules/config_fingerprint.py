@@ -107,11 +107,8 @@ def fingerprint(inputs_digest: str, config_text: str) -> str:
 def managed_view(devices: ET.Element) -> ET.Element:
     """devices with each firewall's HA settings reduced to those high_availability owns."""
     devices = copy.deepcopy(devices)
-    for deviceconfig in devices.iter("deviceconfig"):
-        found = deviceconfig.find("high-availability")
-        if found is not None:
-            deviceconfig.insert(list(deviceconfig).index(found), ha_config.owned_only(found))
-            deviceconfig.remove(found)
+    for found in devices.findall("entry/deviceconfig/high-availability"):
+        ha_config.drop_unowned(found)
     return devices
 
 
